@@ -1,0 +1,1 @@
+"""SRCNN network, weights files and the registry of bundled models."""

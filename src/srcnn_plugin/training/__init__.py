@@ -1,0 +1,1 @@
+"""Training data, training loop and the paper's evaluation protocol."""

@@ -1,0 +1,212 @@
+"""Training data: luminance images, a held-out validation split, patch pairs.
+
+Low-resolution inputs are made exactly as in the evaluation protocol
+(MATLAB-compatible bicubic down and up, see
+[imresize][srcnn_plugin._imresize.imresize]), so the network learns the
+degradation it is scored on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._color import rgb_to_y_uint8
+from .._imresize import imresize
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "list_images",
+    "read_luma",
+    "split_validation",
+    "degrade",
+    "PatchSampler",
+]
+
+IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def list_images(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
+    """Expand folders (non-recursive) and files into a sorted list of image paths.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a source does not exist.
+    ValueError
+        If no images are found.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    paths: list[Path] = []
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            paths.extend(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise FileNotFoundError(f"No such image file or folder: {p}")
+    if not paths:
+        raise ValueError(
+            f"No images ({', '.join(IMAGE_SUFFIXES)}) found in {list(map(str, sources))}; "
+            "pass a folder of images or a list of image files."
+        )
+    return sorted(set(paths))
+
+
+def read_luma(path: str | os.PathLike) -> np.ndarray:
+    """Read an 8-bit image and return its BT.601 Y channel as uint8.
+
+    Greyscale images are their own Y; an alpha channel is ignored; 16-bit
+    images are reduced to 8 bits so every training image has the same range.
+    """
+    import imageio.v3 as iio
+
+    img = np.asarray(iio.imread(path))
+    if img.dtype == np.uint16:
+        img = np.round(img / 257.0).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise ValueError(f"{path}: training images must be 8- or 16-bit, got {img.dtype}.")
+    if img.ndim == 3 and img.shape[-1] in (1, 2):
+        img = img[..., 0]
+    return rgb_to_y_uint8(img)
+
+
+def split_validation(
+    paths: Sequence[Path], fraction: float = 0.05, seed: int = 0
+) -> tuple[list[Path], list[Path]]:
+    """Split ``paths`` into (train, validation) with a seeded shuffle.
+
+    At least one image is held out when there are two or more.
+
+    Examples
+    --------
+    >>> tr, va = split_validation([Path(f"{i}.png") for i in range(20)], 0.1)
+    >>> len(tr), len(va)
+    (18, 2)
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"Validation fraction must be in [0, 1), got {fraction}.")
+    paths = sorted(paths)
+    order = np.random.default_rng(seed).permutation(len(paths))
+    n_val = int(round(fraction * len(paths)))
+    if fraction > 0 and len(paths) >= 2:
+        n_val = max(n_val, 1)
+    val = sorted(paths[i] for i in order[:n_val])
+    train = sorted(paths[i] for i in order[n_val:])
+    return train, val
+
+
+def degrade(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Make the (HR, bicubic) float32 pair of the paper's protocol.
+
+    ``hr`` (uint8 or float in [0, 1]) is cropped to a multiple of ``scale``,
+    shrunk by ``1/scale`` and enlarged again with MATLAB bicubic; the LR image
+    is kept as float.
+
+    Examples
+    --------
+    >>> hr, bic = degrade(np.full((10, 11), 128, np.uint8), 3)
+    >>> hr.shape, bic.shape
+    ((9, 9), (9, 9))
+    """
+    hr = np.asarray(hr)
+    if hr.dtype == np.uint8:
+        hr = hr.astype(np.float64) / 255.0
+    h, w = hr.shape[:2]
+    hr = hr[: h - h % scale, : w - w % scale]
+    lr = imresize(hr, 1.0 / scale)
+    bic = imresize(lr, scale)
+    return hr.astype(np.float32), bic.astype(np.float32)
+
+
+@dataclass
+class _Pair:
+    hr: np.ndarray
+    bic: np.ndarray
+    scale: int
+
+
+class PatchSampler:
+    """Random aligned (bicubic, HR) patch pairs with dihedral augmentation.
+
+    Parameters
+    ----------
+    images : sequence of (M, N) uint8 ndarray
+        Luminance training images.
+    scales : sequence of int
+        Upscaling factors; each patch picks one at random (multi-scale
+        training when several are given).
+    patch : int
+        Side of the input patch; the target is the central
+        ``patch - 2 * halo`` square.
+    halo : int
+        The network's halo (pixels lost per border).
+    seed : int
+        Seed of the sampler's own generator.
+    """
+
+    def __init__(
+        self,
+        images: Sequence[np.ndarray],
+        scales: Sequence[int],
+        patch: int,
+        halo: int,
+        seed: int = 0,
+    ):
+        if patch <= 2 * halo:
+            raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
+        self.patch, self.halo = int(patch), int(halo)
+        self.scales = [int(s) for s in scales]
+        self.pairs: dict[int, list[_Pair]] = {s: [] for s in self.scales}
+        for img in images:
+            for s in self.scales:
+                hr, bic = degrade(img, s)
+                if min(hr.shape) >= patch:
+                    self.pairs[s].append(_Pair(hr, bic, s))
+        for s, pairs in self.pairs.items():
+            if not pairs:
+                raise ValueError(
+                    f"No training image is at least {patch}x{patch} pixels at scale {s}; "
+                    "use larger images or a smaller patch."
+                )
+        self._areas = {
+            s: np.array([p.hr.size for p in pairs], dtype=np.float64)
+            for s, pairs in self.pairs.items()
+        }
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(inputs, targets)`` as float32 ``(B, 1, P, P)`` and ``(B, 1, Q, Q)``."""
+        p, h = self.patch, self.halo
+        q = p - 2 * h
+        xs = np.empty((batch, 1, p, p), np.float32)
+        ys = np.empty((batch, 1, q, q), np.float32)
+        rng = self.rng
+        for b in range(batch):
+            s = self.scales[rng.integers(len(self.scales))]
+            areas = self._areas[s]
+            pair = self.pairs[s][rng.choice(len(areas), p=areas / areas.sum())]
+            i = rng.integers(pair.hr.shape[0] - p + 1)
+            j = rng.integers(pair.hr.shape[1] - p + 1)
+            x = pair.bic[i : i + p, j : j + p]
+            y = pair.hr[i + h : i + p - h, j + h : j + p - h]
+            k, flip = rng.integers(4), rng.integers(2)
+            x, y = np.rot90(x, k), np.rot90(y, k)
+            if flip:
+                x, y = x[:, ::-1], y[:, ::-1]
+            xs[b, 0], ys[b, 0] = x, y
+        return xs, ys
+
+    def state(self) -> dict:
+        """Generator state, for checkpoints."""
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> None:
+        """Restore a state from [state][srcnn_plugin.training.data.PatchSampler.state]."""
+        self.rng.bit_generator.state = state

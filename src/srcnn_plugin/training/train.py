@@ -1,0 +1,265 @@
+"""The training loop: seeded, checkpointed, resumable.
+
+One call of [train][srcnn_plugin.training.train.train] reads the images, holds
+out a validation split, samples bicubic/HR patch pairs and optimises the MSE
+with Adam under a cosine learning-rate schedule. Every ``checkpoint_every``
+steps it writes ``last.pt`` (everything needed to resume, including random
+states) and, when validation PSNR improved, ``best.pt``; the best model is
+exported as a weights file (``model.pt``) at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data import PatchSampler, degrade, list_images, read_luma, split_validation
+
+__all__ = ["TrainConfig", "train", "validate"]
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of a training run (all stored in checkpoints).
+
+    Examples
+    --------
+    >>> TrainConfig(scales=(3,)).scales
+    (3,)
+    """
+
+    scales: tuple[int, ...] = (2, 3, 4)
+    f1: int = 9
+    f2: int = 5
+    f3: int = 5
+    n1: int = 64
+    n2: int = 32
+    residual: bool = True
+    patch: int = 33
+    batch: int = 64
+    steps: int = 50_000
+    lr: float = 1e-3
+    lr_min: float = 1e-5
+    val_fraction: float = 0.05
+    val_every: int = 1000
+    checkpoint_every: int = 1000
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def arch(self):
+        from ..models.srcnn import SRCNNConfig
+
+        return SRCNNConfig(self.f1, self.f2, self.f3, self.n1, self.n2, self.residual)
+
+
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    t = min(step / max(cfg.steps, 1), 1.0)
+    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+
+
+def validate(model, images, scales, device=None) -> dict[int, float]:
+    """Mean Y-PSNR (dB, ``scale`` pixels shaved) per scale on ``images``.
+
+    Uses the evaluation protocol's degradation and rounding, on whole images.
+    """
+    import torch
+
+    from ..models.srcnn import predict_padded
+    from .evaluate import psnr_y
+
+    device = device or next(model.parameters()).device
+    out = {}
+    model.eval()
+    with torch.inference_mode():
+        for s in scales:
+            vals = []
+            for img in images:
+                hr, bic = degrade(img, s)
+                x = torch.from_numpy(bic)[None, None].to(device)
+                sr = predict_padded(model, x)[0, 0].float().cpu().numpy()
+                vals.append(psnr_y(hr, sr, s))
+            out[s] = float(np.mean(vals))
+    model.train()
+    return out
+
+
+def _save_atomic(obj, path: Path) -> None:
+    import torch
+
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(
+    images: str | os.PathLike | Iterable[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    config: TrainConfig | None = None,
+    *,
+    device=None,
+    init_weights: str | os.PathLike | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    threads: int | None = None,
+) -> dict:
+    """Train an SRCNN on a folder (or list) of images.
+
+    Parameters
+    ----------
+    images : path or sequence of paths
+        Training images (folders are expanded); colour images are trained on
+        their Y channel. A validation split is held out from them.
+    out_dir : path
+        Where ``last.pt``, ``best.pt``, ``model.pt`` and ``history.json`` go.
+    config : TrainConfig, optional
+        Hyper-parameters.
+    device : str or torch.device, optional
+        Training device; the best available by default.
+    init_weights : path or registry name, optional
+        Start from these weights (fine-tuning), e.g. a bundled model name.
+    resume : bool
+        Continue from ``out_dir/last.pt`` when it exists.
+    progress : bool
+        Show a tqdm bar with the loss and the validation PSNR.
+    threads : int, optional
+        torch intra-op threads for this run (restored afterwards).
+
+    Returns
+    -------
+    dict
+        ``{"best_psnr": ..., "best_step": ..., "history": [...],
+        "weights": path}``.
+    """
+    import torch
+
+    from .._device import resolve_device
+    from ..models.srcnn import SRCNN
+    from ..models.weights import load_weights, save_weights
+
+    cfg = config or TrainConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = resolve_device(device)
+    old_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        paths = list_images(images)
+        train_paths, val_paths = split_validation(paths, cfg.val_fraction, cfg.seed)
+        train_imgs = [read_luma(p) for p in train_paths]
+        val_imgs = [read_luma(p) for p in val_paths]
+        arch = cfg.arch()
+        torch.manual_seed(cfg.seed)
+        model = SRCNN(arch)
+        if init_weights is not None:
+            loaded = load_weights(init_weights)
+            if loaded.config != arch:
+                raise ValueError(
+                    f"init_weights has architecture {loaded.config.name} "
+                    f"(residual={loaded.config.residual}); train with the same f1/f2/f3/n1/n2."
+                )
+            model.load_state_dict(loaded.model.state_dict())
+        model = model.to(dev, memory_format=torch.channels_last)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        sampler = PatchSampler(train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed)
+        step, best, best_step, history = 0, -math.inf, -1, []
+        last = out / "last.pt"
+        if resume and last.exists():
+            ck = torch.load(last, map_location=dev, weights_only=True)
+            if ck["config"] != asdict(cfg):
+                raise ValueError(
+                    f"{last} was written with a different configuration; pass the same "
+                    "options to resume, or resume=False / a new output folder to start over."
+                )
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+            sampler.set_state(ck["sampler"])
+            torch.set_rng_state(ck["torch_rng"])
+            step, best, best_step = ck["step"], ck["best"], ck["best_step"]
+            history = ck["history"]
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
+        t0, loss_acc, n_acc = time.perf_counter(), 0.0, 0
+        model.train()
+        while step < cfg.steps:
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(cfg, step)
+            x, y = sampler.sample(cfg.batch)
+            x = torch.from_numpy(x).to(dev).contiguous(memory_format=torch.channels_last)
+            y = torch.from_numpy(y).to(dev)
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            loss_acc += float(loss.detach())
+            n_acc += 1
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                val = validate(model, val_imgs, cfg.scales, dev) if val_imgs else {}
+                score = float(np.mean(list(val.values()))) if val else -float(loss_acc / n_acc)
+                rec = {
+                    "step": step,
+                    "loss": loss_acc / n_acc,
+                    "lr": _lr_at(cfg, step),
+                    "val_psnr": val,
+                    "val_mean": score,
+                    "elapsed_s": time.perf_counter() - t0,
+                }
+                history.append(rec)
+                loss_acc, n_acc = 0.0, 0
+                if score > best:
+                    best, best_step = score, step
+                    _save_atomic({"model": model.state_dict(), "step": step}, out / "best.pt")
+                if bar is not None:
+                    bar.set_postfix(loss=f"{rec['loss']:.2e}", val=f"{score:.2f}dB")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                _save_atomic(
+                    {
+                        "config": asdict(cfg),
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "sampler": sampler.state(),
+                        "torch_rng": torch.get_rng_state(),
+                        "step": step,
+                        "best": best,
+                        "best_step": best_step,
+                        "history": history,
+                    },
+                    last,
+                )
+                (out / "history.json").write_text(json.dumps(history, indent=1))
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        best_path = out / "best.pt"
+        if best_path.exists():
+            model.load_state_dict(torch.load(best_path, map_location=dev, weights_only=True)["model"])
+        weights = out / "model.pt"
+        save_weights(
+            model.cpu(),
+            weights,
+            scales=cfg.scales,
+            metadata={
+                "training": {
+                    "config": asdict(cfg),
+                    "images": [str(p) for p in train_paths],
+                    "validation_images": [str(p) for p in val_paths],
+                    "best_step": best_step,
+                    "val_psnr": best,
+                }
+            },
+        )
+        return {"best_psnr": best, "best_step": best_step, "history": history, "weights": weights}
+    finally:
+        torch.set_num_threads(old_threads)
