@@ -4,4 +4,18 @@ Importing the package is cheap: torch, napari and Qt are imported only by the
 functions that need them.
 """
 
+from ._rescale import rescale
+from .models.registry import list_models, model_info
+
 __version__ = "0.1.0"
+
+__all__ = ["rescale", "list_models", "model_info", "load_weights", "__version__"]
+
+
+def __getattr__(name):
+    # Names whose modules import torch at the top are resolved on first use.
+    if name == "load_weights":
+        from .models.weights import load_weights
+
+        return load_weights
+    raise AttributeError(f"module 'srcnn_plugin' has no attribute {name!r}")

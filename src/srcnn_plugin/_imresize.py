@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["imresize", "cubic", "resize_weights"]
+__all__ = ["imresize", "cubic", "resize_weights", "banded_weights", "band_matrix"]
 
 
 def cubic(x: np.ndarray) -> np.ndarray:
@@ -49,7 +49,31 @@ def cubic(x: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _weights_cached(in_len: int, out_len: int, scale: float, antialias: bool):
+def banded_weights(in_len: int, out_len: int, scale: float, antialias: bool = True):
+    """Per-output-pixel input indices and weights of MATLAB's bicubic.
+
+    Parameters
+    ----------
+    in_len, out_len : int
+        Axis lengths.
+    scale : float
+        Scale factor as MATLAB receives it.
+    antialias : bool
+        Widen the kernel when shrinking.
+
+    Returns
+    -------
+    idx : (out_len, taps) int64 ndarray
+        Input indices (already mirrored into ``[0, in_len)``).
+    w : (out_len, taps) float64 ndarray
+        Weights; each row sums to one.
+
+    Examples
+    --------
+    >>> idx, w = banded_weights(5, 10, 2.0)
+    >>> idx.shape == w.shape, bool(np.allclose(w.sum(1), 1))
+    (True, True)
+    """
     kernel_width = 4.0
     if scale < 1 and antialias:
         kernel_width = kernel_width / scale
@@ -70,11 +94,27 @@ def _weights_cached(in_len: int, out_len: int, scale: float, antialias: bool):
     mirror = np.concatenate([np.arange(in_len), np.arange(in_len - 1, -1, -1)])
     idx = mirror[np.mod(idx.astype(np.int64) - 1, 2 * in_len)]
     keep = np.any(w != 0, axis=0)
-    w = w[:, keep]
-    idx = idx[:, keep]
-    # Dense (out_len, in_len) matrix: duplicate mirrored indices accumulate.
-    mat = np.zeros((out_len, in_len), dtype=np.float64)
-    np.add.at(mat, (np.repeat(np.arange(out_len), idx.shape[1]), idx.ravel()), w.ravel())
+    idx, w = idx[:, keep], w[:, keep]
+    idx.setflags(write=False)
+    w.setflags(write=False)
+    return idx, w
+
+
+def band_matrix(idx: np.ndarray, w: np.ndarray, in_lo: int, in_hi: int, dtype=np.float64):
+    """Dense matrix of the rows ``idx``/``w`` restricted to inputs ``[in_lo, in_hi)``.
+
+    Mirrored indices that land on the same input accumulate, as in MATLAB.
+    """
+    rows = idx.shape[0]
+    mat = np.zeros((rows, in_hi - in_lo), dtype=np.float64)
+    np.add.at(mat, (np.repeat(np.arange(rows), idx.shape[1]), (idx - in_lo).ravel()), w.ravel())
+    return mat.astype(dtype, copy=False)
+
+
+@lru_cache(maxsize=64)
+def _weights_cached(in_len: int, out_len: int, scale: float, antialias: bool):
+    idx, w = banded_weights(in_len, out_len, scale, antialias)
+    mat = band_matrix(idx, w, 0, in_len)
     mat.setflags(write=False)
     return mat
 

@@ -112,12 +112,14 @@ class SRCNN(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """He init for the ReLU layers; a small last layer (near-identity start)."""
-        for conv in (self.conv1, self.conv2):
-            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
-            nn.init.zeros_(conv.bias)
-        std = 1e-3 if self.config.residual else 1e-2
-        nn.init.normal_(self.conv3.weight, std=std)
+        """PyTorch's default initialisation, with a zero-bias last layer.
+
+        He-normal weights with Adam at 1e-3 left the second layer's ReLUs dead
+        within 2,000 steps in our runs; the default (smaller, uniform) init
+        trains reliably.
+        """
+        for conv in (self.conv1, self.conv2, self.conv3):
+            conv.reset_parameters()
         nn.init.zeros_(self.conv3.bias)
 
     @property

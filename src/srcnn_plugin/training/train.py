@@ -47,6 +47,7 @@ class TrainConfig:
     steps: int = 50_000
     lr: float = 1e-3
     lr_min: float = 1e-5
+    warmup: int = 1000
     val_fraction: float = 0.05
     val_every: int = 1000
     checkpoint_every: int = 1000
@@ -60,7 +61,10 @@ class TrainConfig:
 
 
 def _lr_at(cfg: TrainConfig, step: int) -> float:
-    t = min(step / max(cfg.steps, 1), 1.0)
+    """Linear warm-up over ``warmup`` steps, then cosine from ``lr`` to ``lr_min``."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = min((step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1), 1.0)
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
 
 

@@ -1,0 +1,56 @@
+"""Copy a trained model into the package and record it in the registry.
+
+Usage::
+
+    python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5 [--default]
+
+Computes the file's SHA-256 and stores it, the architecture, scales and the
+training metadata in ``src/srcnn_plugin/models/weights/registry.json``.
+Evaluation metrics are added with ``--metrics table.json`` (written by
+``srcnn-plugin evaluate --json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from srcnn_plugin.models.weights import load_weights, sha256_of
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "srcnn_plugin" / "models" / "weights"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("weights", type=Path)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--default", action="store_true")
+    ap.add_argument("--description", default="")
+    ap.add_argument("--metrics", type=Path)
+    args = ap.parse_args(argv)
+    loaded = load_weights(args.weights)
+    fname = f"{args.name}.pt"
+    shutil.copyfile(args.weights, WEIGHTS / fname)
+    reg_path = WEIGHTS / "registry.json"
+    reg = json.loads(reg_path.read_text()) if reg_path.exists() else {"models": {}}
+    entry = {
+        "file": fname,
+        "sha256": sha256_of(WEIGHTS / fname),
+        "architecture": loaded.config.name,
+        "residual": loaded.config.residual,
+        "scales": list(loaded.scales),
+        "description": args.description,
+    }
+    if args.metrics:
+        entry["metrics"] = json.loads(args.metrics.read_text())
+    reg["models"][args.name] = entry
+    if args.default or "default" not in reg:
+        reg["default"] = args.name
+    reg_path.write_text(json.dumps(reg, indent=2) + "\n")
+    print(f"bundled {fname} ({entry['sha256'][:12]}) as {args.name!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Runs the network on tiles: the only place that touches torch at inference.
+
+An [Engine][srcnn_plugin._engine.Engine] holds a private copy of a loaded
+model on one device and precision (copies are cached and shared, and never
+modified, so engines are safe to use from several threads). Its
+[run][srcnn_plugin._engine.Engine.run] takes normalised low-resolution slabs
+and a [TilePlan][srcnn_plugin._tiling.TilePlan] and returns the output tile.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+
+from ._device import resolve_device
+from ._tiling import TilePlan
+
+__all__ = ["Engine", "PRECISIONS", "is_out_of_memory"]
+
+PRECISIONS = ("float32", "bfloat16", "float16")
+_CACHE: dict = {}
+_LOCK = threading.Lock()
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for a device out-of-memory error (CUDA or MPS)."""
+    import torch
+
+    oom = getattr(torch.cuda, "OutOfMemoryError", ())
+    return isinstance(exc, oom) or "out of memory" in str(exc).lower()
+
+
+def _check_precision(precision: str, device) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}; pass one of {PRECISIONS}.")
+    if precision == "float16" and device.type == "cpu":
+        raise ValueError(
+            "float16 is only offered on GPUs; on the CPU pass precision='bfloat16' "
+            "(fast on CPUs with AVX-512 BF16 or AMX) or 'float32'."
+        )
+    return precision
+
+
+def _model_on(loaded, device):
+    import torch
+
+    key = (loaded.source, loaded.sha256, id(loaded.model), str(device))
+    with _LOCK:
+        net = _CACHE.get(key)
+        if net is None:
+            net = copy.deepcopy(loaded.model).eval()
+            net = net.to(device=device)
+            if device.type == "cpu":
+                net = net.to(memory_format=torch.channels_last)
+            for p in net.parameters():
+                p.requires_grad_(False)
+            _CACHE[key] = net
+    return net
+
+
+class Engine:
+    """A model ready to run on one device at one precision.
+
+    Parameters
+    ----------
+    loaded : LoadedWeights
+        The model (see [get_model][srcnn_plugin.models.registry.get_model]).
+    device : str or torch.device, optional
+        ``None`` picks CUDA, then MPS, then CPU.
+    precision : {'float32', 'bfloat16', 'float16'}
+        Arithmetic of the convolutions (the bicubic step and the residual
+        addition are always float32).
+    """
+
+    def __init__(self, loaded, device=None, precision: str = "float32"):
+        self.device = resolve_device(device)
+        self.precision = _check_precision(precision, self.device)
+        self.loaded = loaded
+        self.net = _model_on(loaded, self.device)
+        self.halo = loaded.config.halo
+
+    def run(self, slabs: np.ndarray, plan: TilePlan, sr: bool = True) -> np.ndarray:
+        """Bicubic-upsample ``slabs`` and (if ``sr``) refine them with the network.
+
+        Parameters
+        ----------
+        slabs : (B, h, w) float32 ndarray
+            Normalised low-resolution slabs, ``plan.src`` of each plane.
+        plan : TilePlan
+            The tile.
+        sr : bool
+            ``False`` returns the bicubic tile only (e.g. for an alpha channel).
+
+        Returns
+        -------
+        (B, y1 - y0, x1 - x0) float32 ndarray
+        """
+        import torch
+        from torch.nn import functional as F
+
+        dev = self.device
+        with torch.inference_mode():
+            s = torch.from_numpy(np.ascontiguousarray(slabs, dtype=np.float32)).to(dev)
+            my = torch.from_numpy(plan.my).to(dev)
+            mx = torch.from_numpy(plan.mx).to(dev)
+            bic = torch.matmul(torch.matmul(my, s), mx.T)
+            top, bottom, left, right = plan.pad
+            h = self.halo
+            if not sr:
+                y0, y1, x0, x1 = plan.out
+                r0, c0 = h - top, h - left
+                out = bic[:, r0 : r0 + (y1 - y0), c0 : c0 + (x1 - x0)]
+                return out.float().cpu().numpy()
+            x = bic[:, None]
+            if any(plan.pad):
+                x = F.pad(x, (left, right, top, bottom), mode="replicate")
+            if dev.type == "cpu":
+                x = x.contiguous(memory_format=torch.channels_last)
+            # Reduced precision covers the convolutions only (autocast); the
+            # residual addition over the bicubic input stays float32.
+            low = self.precision != "float32"
+            with torch.autocast(dev.type, dtype=getattr(torch, self.precision), enabled=low):
+                y = self.net(x)
+            return y[:, 0].float().cpu().numpy()

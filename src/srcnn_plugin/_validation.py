@@ -1,0 +1,113 @@
+"""Argument checks with messages that say what to pass instead."""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+
+__all__ = ["check_image_dtype", "check_shape", "check_scale", "check_channel_axis",
+           "check_finite_range"]
+
+
+def check_image_dtype(dtype) -> None:
+    """Reject dtypes that are not real numbers.
+
+    Examples
+    --------
+    >>> check_image_dtype(np.dtype(np.uint16))
+    >>> check_image_dtype(np.dtype(bool))
+    Traceback (most recent call last):
+    ...
+    TypeError: Boolean images cannot be super-resolved; convert a mask with image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0).
+    """
+    dtype = np.dtype(dtype)
+    if dtype == bool:
+        raise TypeError(
+            "Boolean images cannot be super-resolved; convert a mask with "
+            "image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0)."
+        )
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(
+            "Complex images are not supported; super-resolve np.abs(image) or the real and "
+            "imaginary parts separately."
+        )
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise TypeError(
+            f"Image dtype {dtype} is not numeric; pass an integer or floating-point array."
+        )
+
+
+def check_shape(shape) -> None:
+    """Reject 0-d and empty arrays."""
+    if len(shape) == 0:
+        raise ValueError("Image is a scalar (0-d); pass an array with at least one axis.")
+    if any(n == 0 for n in shape):
+        raise ValueError(f"Image of shape {tuple(shape)} is empty; pass a non-empty array.")
+
+
+def check_channel_axis(channel_axis, ndim: int) -> int | None:
+    """Normalise ``channel_axis`` to a non-negative index (or None).
+
+    Examples
+    --------
+    >>> check_channel_axis(-1, 3)
+    2
+    """
+    if channel_axis is None:
+        return None
+    if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)):
+        raise TypeError(
+            f"channel_axis must be an int or None, got {type(channel_axis).__name__}."
+        )
+    if not -ndim <= channel_axis < ndim:
+        raise ValueError(
+            f"channel_axis={channel_axis} is out of range for a {ndim}-D image; pass an axis "
+            f"in [{-ndim}, {ndim - 1}] or None if the image has no channel axis."
+        )
+    if ndim < 2:
+        raise ValueError("An image with a channel axis needs at least one spatial axis.")
+    return int(channel_axis) % ndim
+
+
+def check_scale(scale, n_spatial: int) -> tuple[float, ...]:
+    """Return one positive finite factor per spatial axis.
+
+    Examples
+    --------
+    >>> check_scale(2, 3)
+    (2.0, 2.0, 2.0)
+    >>> check_scale((1, 3), 2)
+    (1.0, 3.0)
+    """
+    if isinstance(scale, Real) and not isinstance(scale, bool):
+        values = (float(scale),) * n_spatial
+    else:
+        try:
+            values = tuple(float(s) for s in scale)
+        except TypeError:
+            raise TypeError(
+                f"scale must be a number or a sequence of numbers, got {scale!r}."
+            ) from None
+        if len(values) != n_spatial:
+            raise ValueError(
+                f"Got {len(values)} scale values for {n_spatial} spatial axes; supply a single "
+                f"scale, or one value per spatial axis (the channel axis excluded)."
+            )
+    for v in values:
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError(
+                f"Scale factors must be finite and > 0, got {scale!r}; pass e.g. 2 or (1, 2.5)."
+            )
+    return values
+
+
+def check_finite_range(lo, hi) -> None:
+    """Raise if per-channel min/max reveal NaN or infinity."""
+    lo, hi = np.asarray(lo), np.asarray(hi)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError(
+            "Image contains NaN or infinite values; replace them first, e.g. with "
+            "np.nan_to_num(image) or by inpainting, so they do not spread to their neighbours."
+        )
