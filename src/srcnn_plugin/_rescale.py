@@ -190,22 +190,125 @@ def _tile_side(budget: int, batch: int, halo: int) -> int:
     return int(min(max(side, 32), _DEFAULT_TILE))
 
 
+@dataclass
+class TileJob:
+    """Everything a tile needs besides its pixels; picklable (for dask workers).
+
+    ``lo``/``span`` normalise the (mixed) channels, ``active`` marks channels
+    the network refines (others are resampled only), ``lo0``/``hi0`` are the
+    input channels' range for clipping.
+    """
+
+    plan: RescalePlan
+    lo: np.ndarray
+    span: np.ndarray
+    active: tuple[bool, ...]
+    lo0: np.ndarray
+    hi0: np.ndarray
+    clip: bool
+    work_dtype: type
+    model: object
+    device: object
+    precision: str
+    tile: int
+
+    def engine(self):
+        """The [Engine][srcnn_plugin._engine.Engine] (models are cached per process)."""
+        from ._engine import Engine
+        from .models.registry import get_model
+
+        return Engine(get_model(self.model), self.device, self.precision)
+
+    def run(self, engine, xs, os_, group, tp, src_origin=(0, 0), out_origin=(0, 0)):
+        """Compute tile ``tp`` for the planes ``group`` of ``xs`` into ``os_``.
+
+        ``xs``/``os_`` are ``(stack..., C, P, Q)`` views; the origins shift
+        global tile coordinates into them (non-zero for dask blocks).
+        """
+        plan, wd = self.plan, self.work_dtype
+        r0, r1, c0, c1 = tp.src
+        r0, r1, c0, c1 = r0 - src_origin[0], r1 - src_origin[0], c0 - src_origin[1], c1 - src_origin[1]
+        y0, y1, x0, x1 = tp.out
+        slabs = np.stack([np.asarray(xs[i][:, r0:r1, c0:c1], dtype=wd) for i in group])
+        if plan.mix is not None:
+            slabs = np.einsum("kc,bchw->bkhw", plan.mix.astype(wd), slabs)
+        shape4 = (1, -1, 1, 1)
+        slabs = (slabs - self.lo.astype(wd).reshape(shape4)) / self.span.astype(wd).reshape(shape4)
+        n_b, n_c = slabs.shape[:2]
+        res = np.empty((n_b, n_c, y1 - y0, x1 - x0), np.float64)
+        for flag in (True, False):
+            cs = [c for c in range(n_c) if self.active[c] == flag]
+            if cs:
+                batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
+                y = engine.run(batch, tp, sr=flag)
+                res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
+        res = res * self.span.reshape(shape4) + self.lo.reshape(shape4)
+        if plan.mix is not None:
+            res = np.einsum("kc,bchw->bkhw", np.linalg.inv(plan.mix), res)
+        if self.clip:
+            res = np.clip(res, self.lo0.reshape(shape4), self.hi0.reshape(shape4))
+        a, b = plan.affine
+        if (a, b) != (1.0, 0.0):
+            res = res * a + b
+        y0, y1, x0, x1 = y0 - out_origin[0], y1 - out_origin[0], x0 - out_origin[1], x1 - out_origin[1]
+        for k, i in enumerate(group):
+            os_[i][:, y0:y1, x0:x1] = res[k]
+
+
+def _plane_order(plan: RescalePlan) -> tuple[int, ...]:
+    """Work-layout axis order ``(stack..., C, P, Q)``."""
+    p, q = plan.plane
+    return (*plan.stack_axes, len(plan.work_in) - 1, p, q)
+
+
+def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
+    from .models.registry import pick_model_for_scale
+
+    if model is not None:
+        return model
+    p, q = plan.plane
+    scale = max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
+    return pick_model_for_scale(scale)
+
+
+def prepare_job(plan, x_shape, lo0, hi0, lo, hi, *, model, device, precision, tile_size,
+                memory_budget, clip, work_dtype) -> TileJob:
+    """Check the statistics and settle model, device and tile size for a plan."""
+    from ._device import resolve_device
+    from ._engine import _check_precision
+    from .models.registry import get_model
+
+    check_finite_range(lo0, hi0)
+    model = _resolve_model(model, plan, x_shape)
+    loaded = get_model(model)
+    dev = resolve_device(device)
+    _check_precision(precision, dev)
+    n_sr = sum(plan.sr_channels)
+    budget = memory_budget or (_DEFAULT_BUDGET if dev.type == "cpu" else 2**30)
+    if tile_size is not None and (int(tile_size) != tile_size or tile_size < 1):
+        raise ValueError(f"tile_size must be a positive integer or None, got {tile_size!r}.")
+    tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, loaded.config.halo)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    # Constant channels are resampled only (the network would add its bias).
+    active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
+    return TileJob(plan, lo, span, active, lo0, hi0, clip, work_dtype, model, dev,
+                   precision, tile)
+
+
 def rescale_steps(image: np.ndarray, plan: RescalePlan, *, model=None, device=None,
                   precision="float32", tile_size=None, memory_budget=None,
                   clip=True, out: np.ndarray | None = None) -> Iterator[tuple[int, int]]:
     """Generator doing the work of ``rescale``; yields ``(done, total)`` per tile.
 
     The result is the generator's return value (``StopIteration.value``).
-    Stopping the iteration early cancels the work between two tiles.
+    Closing the generator early cancels the work between two tiles.
     """
-    from ._engine import Engine, is_out_of_memory
-    from .models.registry import get_model, pick_model_for_scale
+    from ._engine import is_out_of_memory
 
     x = _to_work(np.asarray(image), plan.channel_axis)
     lo0, hi0 = _mixed_minmax(x, None)
     check_finite_range(lo0, hi0)
     x = _pre_resample(x, plan)
-    a, b = plan.affine
     if out is None:
         out = np.empty(plan.out_shape, plan.out_dtype)
     out_w = _to_work(out, plan.channel_axis)
@@ -214,45 +317,32 @@ def rescale_steps(image: np.ndarray, plan: RescalePlan, *, model=None, device=No
         yield (1, 1)
         return out
     lo, hi = (lo0, hi0) if plan.mix is None else _mixed_minmax(x, plan.mix)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    # Constant channels are resampled only (the network would add its bias).
-    active = [bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo)]
+    work_dtype = np.float64 if x.dtype == np.float64 else np.float32
+    job = prepare_job(plan, x.shape, lo0, hi0, lo, hi, model=model, device=device,
+                      precision=precision, tile_size=tile_size, memory_budget=memory_budget,
+                      clip=clip, work_dtype=work_dtype)
+    engine = job.engine()
+    order = _plane_order(plan)
+    xs, os_ = x.transpose(order), out_w.transpose(order)
+    n_stack = len(plan.stack_axes)
+    planes = list(np.ndindex(*xs.shape[:n_stack])) if n_stack else [()]
     p, q = plan.plane
-    stack = plan.stack_axes
-    order = (*stack, len(plan.work_in) - 1, p, q)
-    xs = x.transpose(order)  # (stack..., C, P, Q)
-    os_ = out_w.transpose(order)
-    stack_shape = xs.shape[: len(stack)]
-    planes = list(np.ndindex(*stack_shape)) if stack_shape else [()]
     ry = axis_resampler(x.shape[p], plan.work_out[p])
     rx = axis_resampler(x.shape[q], plan.work_out[q])
-    scale = max(plan.work_out[p] / x.shape[p], plan.work_out[q] / x.shape[q])
-    loaded = get_model(model if model is not None else pick_model_for_scale(scale))
-    engine = Engine(loaded, device, precision)
-    n_sr = sum(plan.sr_channels)
-    budget = memory_budget or (_DEFAULT_BUDGET if engine.device.type == "cpu" else 2**30)
-    tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, engine.halo)
-    if tile < 1:
-        raise ValueError(f"tile_size must be a positive integer, got {tile_size!r}.")
-    work_dtype = np.float64 if x.dtype == np.float64 else np.float32
+    tile = job.tile
     while True:
         try:
-            tiles = [(y0, y1, x0, x1)
-                     for y0, y1 in tile_bounds(plan.work_out[p], tile)
-                     for x0, x1 in tile_bounds(plan.work_out[q], tile)]
-            plane_px = min(plan.work_out[p], tile) * min(plan.work_out[q], tile)
-            per_batch = max(1, budget // (_BYTES_PER_PIXEL * plane_px * max(n_sr, 1)))
-            groups = [planes[i : i + per_batch] for i in range(0, len(planes), per_batch)]
-            total, done = len(tiles) * len(groups), 0
+            tiles = tile_boxes(plan.work_out[p], plan.work_out[q], tile)
+            total, done = len(tiles) * len(planes), 0
             for t in tiles:
                 tp = plan_tile(ry, rx, t, engine.halo)
-                for group in groups:
-                    _run_group(xs, os_, group, tp, engine, plan, lo, span, active, lo0,
-                               hi0, clip, work_dtype)
+                for i in planes:
+                    job.run(engine, xs, os_, [i], tp)
                     done += 1
                     yield (done, total)
             return out
-        except Exception as exc:  # noqa: BLE001 - only OOM is retried
+        except Exception as exc:
+            # Only device out-of-memory is retried, with smaller tiles.
             if engine.device.type == "cpu" or not is_out_of_memory(exc) or tile <= 32:
                 raise
             import torch
@@ -262,39 +352,16 @@ def rescale_steps(image: np.ndarray, plan: RescalePlan, *, model=None, device=No
             tile //= 2
 
 
-def _run_group(xs, os_, group, tp, engine, plan, lo, span, active, lo0, hi0, clip, work_dtype):
-    r0, r1, c0, c1 = tp.src
-    y0, y1, x0, x1 = tp.out
-    slabs = np.stack([np.asarray(xs[idx][:, r0:r1, c0:c1], dtype=work_dtype) for idx in group])
-    if plan.mix is not None:
-        slabs = np.einsum("kc,bchw->bkhw", plan.mix.astype(work_dtype), slabs)
-    slabs = (slabs - lo[None, :, None, None].astype(work_dtype)) / span[
-        None, :, None, None
-    ].astype(work_dtype)
-    n_b, n_c = slabs.shape[:2]
-    res = np.empty((n_b, n_c, y1 - y0, x1 - x0), np.float64)
-    for flag in (True, False):
-        cs = [c for c in range(n_c) if active[c] == flag]
-        if not cs:
-            continue
-        batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
-        y = engine.run(batch, tp, sr=flag)
-        res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
-    res = res * span[None, :, None, None] + lo[None, :, None, None]
-    if plan.mix is not None:
-        res = np.einsum("kc,bchw->bkhw", np.linalg.inv(plan.mix), res)
-    _store(res, os_, group, (y0, y1, x0, x1), plan, lo0, hi0, clip)
+def tile_boxes(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:
+    """Output tiles ``(y0, y1, x0, x1)`` of a plane, row by row.
 
-
-def _store(res, os_, group, box, plan, lo0, hi0, clip):
-    y0, y1, x0, x1 = box
-    if clip:
-        res = np.clip(res, lo0[None, :, None, None], hi0[None, :, None, None])
-    a, b = plan.affine
-    if (a, b) != (1.0, 0.0):
-        res = res * a + b
-    for k, idx in enumerate(group):
-        os_[idx][:, y0:y1, x0:x1] = res[k]
+    Examples
+    --------
+    >>> tile_boxes(3, 5, 4)
+    [(0, 3, 0, 4), (0, 3, 4, 5)]
+    """
+    return [(y0, y1, x0, x1) for y0, y1 in tile_bounds(height, tile)
+            for x0, x1 in tile_bounds(width, tile)]
 
 
 def _fill_without_plane(x, out_w, plan, lo0, hi0, clip):

@@ -44,7 +44,7 @@ class LoadedWeights:
 
     model: object
     config: object
-    scales: tuple[int, ...]
+    scales: tuple[float, ...]
     metadata: dict = field(default_factory=dict)
     source: str = ""
     sha256: str = ""
@@ -72,7 +72,7 @@ def save_weights(model, path, *, scales, metadata: dict | None = None) -> str:
         The network (moved to CPU for saving).
     path : path
         Destination; written to a temporary file first, then renamed.
-    scales : sequence of int
+    scales : sequence of float
         Factors the model was trained for.
     metadata : dict, optional
         Training data, command, metrics, ...
@@ -91,7 +91,7 @@ def save_weights(model, path, *, scales, metadata: dict | None = None) -> str:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": model.config.to_dict(),
-        "scales": [int(s) for s in scales],
+        "scales": [float(s) for s in scales],
         "normalization": NORMALIZATION,
         "code_version": __version__,
         "metadata": metadata or {},
@@ -190,7 +190,7 @@ def load_weights(source, *, expected_sha256: str | None = None, map_location="cp
     return LoadedWeights(
         model=model,
         config=config,
-        scales=tuple(int(s) for s in payload.get("scales", ())),
+        scales=tuple(float(s) for s in payload.get("scales", ())),
         metadata=dict(payload.get("metadata", {})),
         source=name,
         sha256=digest,

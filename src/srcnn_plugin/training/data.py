@@ -102,26 +102,35 @@ def split_validation(
     return train, val
 
 
-def degrade(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """Make the (HR, bicubic) float32 pair of the paper's protocol.
 
-    ``hr`` (uint8 or float in [0, 1]) is cropped to a multiple of ``scale``,
-    shrunk by ``1/scale`` and enlarged again with MATLAB bicubic; the LR image
-    is kept as float.
+    For an integer ``scale``, ``hr`` (uint8, or float in [0, 1]) is cropped to
+    a multiple of ``scale``, shrunk by ``1/scale`` and enlarged again with
+    MATLAB bicubic, the LR image kept as float (exactly the paper's
+    protocol). A fractional factor shrinks to ``round(size / scale)`` and
+    enlarges back to the full size.
 
     Examples
     --------
     >>> hr, bic = degrade(np.full((10, 11), 128, np.uint8), 3)
     >>> hr.shape, bic.shape
     ((9, 9), (9, 9))
+    >>> degrade(np.zeros((10, 11)), 1.5)[1].shape
+    (10, 11)
     """
     hr = np.asarray(hr)
     if hr.dtype == np.uint8:
         hr = hr.astype(np.float64) / 255.0
     h, w = hr.shape[:2]
-    hr = hr[: h - h % scale, : w - w % scale]
-    lr = imresize(hr, 1.0 / scale)
-    bic = imresize(lr, scale)
+    if float(scale).is_integer():
+        s = int(scale)
+        hr = hr[: h - h % s, : w - w % s]
+        lr = imresize(hr, 1.0 / s)
+        bic = imresize(lr, s)
+    else:
+        lr = imresize(hr, output_shape=(max(round(h / scale), 1), max(round(w / scale), 1)))
+        bic = imresize(lr, output_shape=(h, w))
     return hr.astype(np.float32), bic.astype(np.float32)
 
 
@@ -129,7 +138,7 @@ def degrade(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
 class _Pair:
     hr: np.ndarray
     bic: np.ndarray
-    scale: int
+    scale: float
 
 
 class PatchSampler:
@@ -139,7 +148,7 @@ class PatchSampler:
     ----------
     images : sequence of (M, N) uint8 ndarray
         Luminance training images.
-    scales : sequence of int
+    scales : sequence of float
         Upscaling factors; each patch picks one at random (multi-scale
         training when several are given).
     patch : int
@@ -162,8 +171,8 @@ class PatchSampler:
         if patch <= 2 * halo:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
         self.patch, self.halo = int(patch), int(halo)
-        self.scales = [int(s) for s in scales]
-        self.pairs: dict[int, list[_Pair]] = {s: [] for s in self.scales}
+        self.scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
+        self.pairs: dict[float, list[_Pair]] = {s: [] for s in self.scales}
         for img in images:
             for s in self.scales:
                 hr, bic = degrade(img, s)

@@ -71,7 +71,7 @@ class EvalRow:
     """One (dataset, scale, method) result; ``per_image`` maps name to (PSNR, SSIM)."""
 
     dataset: str
-    scale: int
+    scale: float
     method: str
     psnr: float
     ssim: float
@@ -155,8 +155,9 @@ def evaluate(
     datasets : path or sequence of paths
         Folders of HR test images (e.g. Set5, Set14); each is one dataset
         named after the folder. A single image file is its own dataset.
-    scales : iterable of int
-        Upscaling factors.
+    scales : iterable of float
+        Upscaling factors (integers follow the paper exactly; fractional
+        factors shrink to ``round(size / scale)`` and enlarge back).
     model : None, str, path, or LoadedWeights, or False
         The model to score: the bundled model for each scale by default, a
         bundled name or a weights file; ``False`` scores bicubic only.
@@ -182,7 +183,7 @@ def evaluate(
         name = Path(ds).name if Path(ds).is_dir() else Path(ds).stem
         imgs = [(p.stem, read_luma(p)) for p in paths]
         for s in scales:
-            s = int(s)
+            s = int(s) if float(s).is_integer() else float(s)
             pairs = [(n, *degrade(y, s)) for n, y in imgs]
             methods = []
             if bicubic:

@@ -35,7 +35,7 @@ class TrainConfig:
     (3,)
     """
 
-    scales: tuple[int, ...] = (2, 3, 4)
+    scales: tuple[float, ...] = (2, 3, 4)
     f1: int = 9
     f2: int = 5
     f3: int = 5
