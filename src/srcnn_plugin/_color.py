@@ -62,9 +62,7 @@ def rgb_to_y_uint8(rgb: np.ndarray) -> np.ndarray:
     if rgb.ndim == 2:
         return rgb.astype(np.uint8, copy=False)
     if rgb.ndim != 3 or rgb.shape[-1] not in (3, 4):
-        raise ValueError(
-            f"Expected an (M, N) grey or (M, N, 3) RGB image, got shape {rgb.shape}."
-        )
+        raise ValueError(f"Expected an (M, N) grey or (M, N, 3) RGB image, got shape {rgb.shape}.")
     x = rgb[..., :3].astype(np.float64) / 255.0
     y = 16.0 + x @ _M[0]
     return np.clip(np.round(y), 0, 255).astype(np.uint8)

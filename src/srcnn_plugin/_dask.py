@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._dtype import work_dtype as work_type
 from ._rescale import (
-    _mixed_minmax,
     _plane_order,
     _pre_resample,
     make_plan,
@@ -48,21 +48,12 @@ def _minmax(xw, mix):
 def _pre_resample_lazy(xw, plan):
     if not plan.pre_axes:
         return xw
-    # Resampling along the pre axes needs them whole; other axes are untouched
-    # by it (order-3 spline at grid points, no smoothing), so blocks are exact.
+    # The 1-D resampling needs each pre axis whole; other axes are untouched.
     xw = xw.rechunk({a: -1 for a in plan.pre_axes})
     chunks = list(xw.chunks)
     for a in plan.pre_axes:
         chunks[a] = (plan.work_out[a],)
-    dtype = np.float64 if xw.dtype == np.float64 else np.float32
-
-    def block(b):
-        sub = plan.__class__(**{**plan.__dict__, "work_in": b.shape,
-                               "work_out": tuple(plan.work_out[a] if a in plan.pre_axes
-                                                 else b.shape[a] for a in range(b.ndim))})
-        return _pre_resample(b, sub)
-
-    return xw.map_blocks(block, chunks=tuple(chunks), dtype=dtype)
+    return xw.map_blocks(_pre_resample, plan, chunks=tuple(chunks), dtype=work_type(xw.dtype))
 
 
 def _block(xblk, job, tp):
@@ -84,28 +75,62 @@ def _block(xblk, job, tp):
     return out
 
 
-def rescale_dask(image, scale, *, channel_axis=None, preserve_range=False, clip=True,
-                 model=None, device=None, precision="float32", tile_size=None,
-                 memory_budget=None, color_mode="channels"):
+def rescale_dask(
+    image,
+    scale,
+    *,
+    channel_axis=None,
+    preserve_range=False,
+    clip=True,
+    model=None,
+    device=None,
+    precision="float32",
+    tile_size=None,
+    memory_budget=None,
+    color_mode="channels",
+):
     """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes)."""
     import dask.array as da
 
-    plan = make_plan(image.shape, image.dtype, scale, channel_axis=channel_axis,
-                     preserve_range=preserve_range, color_mode=color_mode)
+    plan = make_plan(
+        image.shape,
+        image.dtype,
+        scale,
+        channel_axis=channel_axis,
+        preserve_range=preserve_range,
+        color_mode=color_mode,
+    )
     xw = _work_view(image, plan.channel_axis)
     lo0, hi0 = _minmax(xw, None)
     xw = _pre_resample_lazy(xw, plan)
     if plan.plane is None:
         from ._rescale import rescale
 
-        out = rescale(np.asarray(image), scale, channel_axis=channel_axis,
-                      preserve_range=preserve_range, clip=clip)
+        out = rescale(
+            np.asarray(image),
+            scale,
+            channel_axis=channel_axis,
+            preserve_range=preserve_range,
+            clip=clip,
+        )
         return da.from_array(out, chunks=image.chunksize)
     lo, hi = (lo0, hi0) if plan.mix is None else _minmax(xw, plan.mix)
-    work_dtype = np.float64 if xw.dtype == np.float64 else np.float32
-    job = prepare_job(plan, xw.shape, lo0, hi0, lo, hi, model=model, device=device,
-                      precision=precision, tile_size=tile_size, memory_budget=memory_budget,
-                      clip=clip, work_dtype=work_dtype)
+    work_dtype = work_type(xw.dtype)
+    job = prepare_job(
+        plan,
+        xw.shape,
+        lo0,
+        hi0,
+        lo,
+        hi,
+        model=model,
+        device=device,
+        precision=precision,
+        tile_size=tile_size,
+        memory_budget=memory_budget,
+        clip=clip,
+        work_dtype=work_dtype,
+    )
     p, q = plan.plane
     halo = job.engine().halo
     ry = axis_resampler(xw.shape[p], plan.work_out[p])
@@ -124,9 +149,16 @@ def rescale_dask(image, scale, *, channel_axis=None, preserve_range=False, clip=
             piece = xw[tuple(index)].rechunk({p: -1, q: -1, c_axis: -1})
             chunks = list(piece.chunks)
             chunks[p], chunks[q] = (y1 - y0,), (x1 - x0,)
-            row.append(piece.map_blocks(_block, job, tp, chunks=tuple(chunks),
-                                        dtype=plan.out_dtype,
-                                        meta=np.empty((0,) * xw.ndim, plan.out_dtype)))
+            row.append(
+                piece.map_blocks(
+                    _block,
+                    job,
+                    tp,
+                    chunks=tuple(chunks),
+                    dtype=plan.out_dtype,
+                    meta=np.empty((0,) * xw.ndim, plan.out_dtype),
+                )
+            )
         rows.append(da.concatenate(row, axis=q))
     out = da.concatenate(rows, axis=p)
     if plan.channel_axis is not None:

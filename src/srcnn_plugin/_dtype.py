@@ -4,19 +4,21 @@
   integers -> float64 (``output_dtype``).
 * Integers are scaled to [0, 1] ([-1, 1] for signed) as ``img_as_float`` does,
   unless ``preserve_range=True`` (``input_scale``).
-* The network sees each channel mapped affinely to [0, 1] by its own minimum
-  and maximum (``Normalizer``); the map is inverted exactly on the output, so
+* The network sees each channel mapped affinely from its own minimum and
+  maximum onto ``MODEL_RANGE``, the luminance range it was trained on; the map
+  is inverted exactly on the output (see ``TileJob`` in ``_rescale``), so
   ``rescale(a * x + b) == a * rescale(x) + b`` for ``a > 0`` and a 12-bit image in
   uint16 gets the same result as the same image in [0, 1].
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["output_dtype", "input_scale", "Normalizer"]
+__all__ = ["output_dtype", "work_dtype", "input_scale", "MODEL_RANGE"]
+
+#: Range the bundled models were trained on (8-bit BT.601 Y: 16..235, / 255).
+MODEL_RANGE = (16.0 / 255.0, 235.0 / 255.0)
 
 
 def output_dtype(dtype) -> np.dtype:
@@ -27,7 +29,7 @@ def output_dtype(dtype) -> np.dtype:
     >>> output_dtype(np.float16), output_dtype(np.uint8), output_dtype(np.float32)
     (dtype('float32'), dtype('float64'), dtype('float32'))
     """
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(dtype).newbyteorder("=")
     if dtype == np.float32 or dtype == np.float16:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
@@ -49,36 +51,20 @@ def input_scale(dtype, preserve_range: bool) -> float:
     return 1.0 / float(np.iinfo(dtype).max)
 
 
-@dataclass(frozen=True)
-class Normalizer:
-    """Affine map of each channel's ``[lo, hi]`` onto ``[0, 1]``, and back.
+def work_dtype(dtype) -> type:
+    """Float type for arithmetic on stored values without losing precision.
 
-    ``lo``/``hi`` have one entry per channel (a single entry without channels).
-    A constant channel (``hi == lo``) maps to 0 and back to its value.
+    float32 holds every uint8/uint16/int16/float16/float32 value exactly;
+    wider types work in float64. Byte order does not matter.
 
     Examples
     --------
-    >>> n = Normalizer(np.array([10.0]), np.array([20.0]))
-    >>> n.forward(np.array([15.0]), 0), n.inverse(np.array([0.5]), 0)
-    (array([0.5]), array([15.]))
+    >>> work_dtype(np.uint16), work_dtype(np.dtype(">f8")), work_dtype(np.int32)
+    (<class 'numpy.float32'>, <class 'numpy.float64'>, <class 'numpy.float64'>)
     """
-
-    lo: np.ndarray
-    hi: np.ndarray
-
-    def span(self, c: int) -> float:
-        """Width of channel ``c``'s range (1 for a constant channel)."""
-        d = float(self.hi[c]) - float(self.lo[c])
-        return d if d > 0 else 1.0
-
-    def forward(self, x, c: int):
-        """Map channel ``c`` values to [0, 1]."""
-        return (x - self.lo[c]) / self.span(c)
-
-    def inverse(self, y, c: int):
-        """Map [0, 1] back to channel ``c``'s values."""
-        return y * self.span(c) + self.lo[c]
-
-    def is_constant(self, c: int) -> bool:
-        """True if channel ``c`` holds a single value."""
-        return not float(self.hi[c]) > float(self.lo[c])
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f" and dtype.itemsize <= 4:
+        return np.float32
+    if dtype.kind in "iu" and dtype.itemsize <= 2:
+        return np.float32
+    return np.float64

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import output_dtype
+from ._dtype import MODEL_RANGE, output_dtype
+from ._dtype import work_dtype as work_type
+from ._spline import spline_resample_axis
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 from ._validation import (
     check_channel_axis,
@@ -32,9 +34,10 @@ _DEFAULT_BUDGET = 256 * 2**20
 _BYTES_PER_PIXEL = 4 * (64 + 32 + 8)
 # BT.601 luma/chroma rows (MATLAB rgb2ycbcr without offsets; offsets cancel
 # in the per-channel normalisation).
-_YCC = np.array(
-    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]
-) / 255.0
+_YCC = (
+    np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]])
+    / 255.0
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,9 @@ def _dtype_affine(dtype, preserve_range: bool) -> tuple[float, float]:
     return float(f[1] - f[0]), float(f[0])
 
 
-def make_plan(shape, dtype, scale, *, channel_axis=None, preserve_range=False,
-              color_mode="channels") -> RescalePlan:
+def make_plan(
+    shape, dtype, scale, *, channel_axis=None, preserve_range=False, color_mode="channels"
+) -> RescalePlan:
     """Validate the arguments for an array and plan the work.
 
     Examples
@@ -89,6 +93,7 @@ def make_plan(shape, dtype, scale, *, channel_axis=None, preserve_range=False,
     (1, 2)
     """
     check_image_dtype(dtype)
+    dtype = np.dtype(dtype).newbyteorder("=")
     check_shape(shape)
     ndim = len(shape)
     ch = check_channel_axis(channel_axis, ndim)
@@ -123,7 +128,8 @@ def make_plan(shape, dtype, scale, *, channel_axis=None, preserve_range=False,
         other = [a for a in range(len(spatial)) if a != up[0]][-1]
         plane = tuple(sorted((up[0], other)))
     pre = tuple(
-        a for a, (i, o) in enumerate(zip(spatial, out_spatial))
+        a
+        for a, (i, o) in enumerate(zip(spatial, out_spatial))
         if o != i and (plane is None or a not in plane)
     )
     return RescalePlan(
@@ -150,21 +156,18 @@ def _to_work(image: np.ndarray, ch: int | None) -> np.ndarray:
 def _pre_resample(x: np.ndarray, plan: RescalePlan) -> np.ndarray:
     """Resample the axes outside the plane (shrinking, or growing a third axis).
 
-    Shrinking follows scikit-image (anti-aliased order-3 ``resize``); a third
-    growing axis gets scikit-image's order-3 spline, so a volume is never
-    worse than ``skimage.transform.rescale(..., order=3)`` along it.
+    Each such axis gets scikit-image's ``resize(order=3, mode='reflect')``
+    (anti-aliased when shrinking), done one axis at a time (see
+    [spline_resample_axis][srcnn_plugin._spline.spline_resample_axis]), so a
+    volume is never worse than ``skimage.transform.rescale(..., order=3)``
+    along it.
     """
-    from skimage.transform import resize
-
     if not plan.pre_axes:
         return x
-    target = list(x.shape)
+    x = np.asarray(x, work_type(x.dtype))
     for a in plan.pre_axes:
-        target[a] = plan.work_out[a]
-    shrink = any(plan.work_out[a] < plan.work_in[a] for a in plan.pre_axes)
-    work = np.float64 if x.dtype == np.float64 else np.float32
-    return resize(x.astype(work, copy=False), target, order=3, mode="reflect",
-                  anti_aliasing=shrink, preserve_range=True).astype(work, copy=False)
+        x = spline_resample_axis(x, a, plan.work_out[a])
+    return x
 
 
 def _mixed_minmax(x: np.ndarray, mix: np.ndarray | None, rows: int = 256):
@@ -227,13 +230,22 @@ class TileJob:
         """
         plan, wd = self.plan, self.work_dtype
         r0, r1, c0, c1 = tp.src
-        r0, r1, c0, c1 = r0 - src_origin[0], r1 - src_origin[0], c0 - src_origin[1], c1 - src_origin[1]
+        r0, r1, c0, c1 = (
+            r0 - src_origin[0],
+            r1 - src_origin[0],
+            c0 - src_origin[1],
+            c1 - src_origin[1],
+        )
         y0, y1, x0, x1 = tp.out
         slabs = np.stack([np.asarray(xs[i][:, r0:r1, c0:c1], dtype=wd) for i in group])
         if plan.mix is not None:
             slabs = np.einsum("kc,bchw->bkhw", plan.mix.astype(wd), slabs)
         shape4 = (1, -1, 1, 1)
-        slabs = (slabs - self.lo.astype(wd).reshape(shape4)) / self.span.astype(wd).reshape(shape4)
+        # Each channel's [lo, hi] is mapped onto the luminance range the model
+        # was trained on (8-bit Y: [16, 235] / 255), and mapped back below.
+        gain = (MODEL_RANGE[1] - MODEL_RANGE[0]) / self.span
+        offset = MODEL_RANGE[0] - self.lo * gain
+        slabs = slabs * gain.astype(wd).reshape(shape4) + offset.astype(wd).reshape(shape4)
         n_b, n_c = slabs.shape[:2]
         res = np.empty((n_b, n_c, y1 - y0, x1 - x0), np.float64)
         for flag in (True, False):
@@ -242,7 +254,7 @@ class TileJob:
                 batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
                 y = engine.run(batch, tp, sr=flag)
                 res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
-        res = res * self.span.reshape(shape4) + self.lo.reshape(shape4)
+        res = (res - offset.reshape(shape4)) / gain.reshape(shape4)
         if plan.mix is not None:
             res = np.einsum("kc,bchw->bkhw", np.linalg.inv(plan.mix), res)
         if self.clip:
@@ -250,7 +262,12 @@ class TileJob:
         a, b = plan.affine
         if (a, b) != (1.0, 0.0):
             res = res * a + b
-        y0, y1, x0, x1 = y0 - out_origin[0], y1 - out_origin[0], x0 - out_origin[1], x1 - out_origin[1]
+        y0, y1, x0, x1 = (
+            y0 - out_origin[0],
+            y1 - out_origin[0],
+            x0 - out_origin[1],
+            x1 - out_origin[1],
+        )
         for k, i in enumerate(group):
             os_[i][:, y0:y1, x0:x1] = res[k]
 
@@ -271,8 +288,22 @@ def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
     return pick_model_for_scale(scale)
 
 
-def prepare_job(plan, x_shape, lo0, hi0, lo, hi, *, model, device, precision, tile_size,
-                memory_budget, clip, work_dtype) -> TileJob:
+def prepare_job(
+    plan,
+    x_shape,
+    lo0,
+    hi0,
+    lo,
+    hi,
+    *,
+    model,
+    device,
+    precision,
+    tile_size,
+    memory_budget,
+    clip,
+    work_dtype,
+) -> TileJob:
     """Check the statistics and settle model, device and tile size for a plan."""
     from ._device import resolve_device
     from ._engine import _check_precision
@@ -291,13 +322,21 @@ def prepare_job(plan, x_shape, lo0, hi0, lo, hi, *, model, device, precision, ti
     span = np.where(hi > lo, hi - lo, 1.0)
     # Constant channels are resampled only (the network would add its bias).
     active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
-    return TileJob(plan, lo, span, active, lo0, hi0, clip, work_dtype, model, dev,
-                   precision, tile)
+    return TileJob(plan, lo, span, active, lo0, hi0, clip, work_dtype, model, dev, precision, tile)
 
 
-def rescale_steps(image: np.ndarray, plan: RescalePlan, *, model=None, device=None,
-                  precision="float32", tile_size=None, memory_budget=None,
-                  clip=True, out: np.ndarray | None = None) -> Iterator[tuple[int, int]]:
+def rescale_steps(
+    image: np.ndarray,
+    plan: RescalePlan,
+    *,
+    model=None,
+    device=None,
+    precision="float32",
+    tile_size=None,
+    memory_budget=None,
+    clip=True,
+    out: np.ndarray | None = None,
+) -> Iterator[tuple[int, int]]:
     """Generator doing the work of ``rescale``; yields ``(done, total)`` per tile.
 
     The result is the generator's return value (``StopIteration.value``).
@@ -317,10 +356,22 @@ def rescale_steps(image: np.ndarray, plan: RescalePlan, *, model=None, device=No
         yield (1, 1)
         return out
     lo, hi = (lo0, hi0) if plan.mix is None else _mixed_minmax(x, plan.mix)
-    work_dtype = np.float64 if x.dtype == np.float64 else np.float32
-    job = prepare_job(plan, x.shape, lo0, hi0, lo, hi, model=model, device=device,
-                      precision=precision, tile_size=tile_size, memory_budget=memory_budget,
-                      clip=clip, work_dtype=work_dtype)
+    work_dtype = work_type(x.dtype)
+    job = prepare_job(
+        plan,
+        x.shape,
+        lo0,
+        hi0,
+        lo,
+        hi,
+        model=model,
+        device=device,
+        precision=precision,
+        tile_size=tile_size,
+        memory_budget=memory_budget,
+        clip=clip,
+        work_dtype=work_dtype,
+    )
     engine = job.engine()
     order = _plane_order(plan)
     xs, os_ = x.transpose(order), out_w.transpose(order)
@@ -360,8 +411,11 @@ def tile_boxes(height: int, width: int, tile: int) -> list[tuple[int, int, int, 
     >>> tile_boxes(3, 5, 4)
     [(0, 3, 0, 4), (0, 3, 4, 5)]
     """
-    return [(y0, y1, x0, x1) for y0, y1 in tile_bounds(height, tile)
-            for x0, x1 in tile_bounds(width, tile)]
+    return [
+        (y0, y1, x0, x1)
+        for y0, y1 in tile_bounds(height, tile)
+        for x0, x1 in tile_bounds(width, tile)
+    ]
 
 
 def _fill_without_plane(x, out_w, plan, lo0, hi0, clip):
@@ -480,15 +534,38 @@ def rescale(
     if _is_dask(image):
         from ._dask import rescale_dask
 
-        return rescale_dask(image, scale, channel_axis=channel_axis,
-                            preserve_range=preserve_range, clip=clip, model=model,
-                            device=device, precision=precision, tile_size=tile_size,
-                            memory_budget=memory_budget, color_mode=color_mode)
+        return rescale_dask(
+            image,
+            scale,
+            channel_axis=channel_axis,
+            preserve_range=preserve_range,
+            clip=clip,
+            model=model,
+            device=device,
+            precision=precision,
+            tile_size=tile_size,
+            memory_budget=memory_budget,
+            color_mode=color_mode,
+        )
     arr = np.asarray(image)
-    plan = make_plan(arr.shape, arr.dtype, scale, channel_axis=channel_axis,
-                     preserve_range=preserve_range, color_mode=color_mode)
-    steps = rescale_steps(arr, plan, model=model, device=device, precision=precision,
-                          tile_size=tile_size, memory_budget=memory_budget, clip=clip)
+    plan = make_plan(
+        arr.shape,
+        arr.dtype,
+        scale,
+        channel_axis=channel_axis,
+        preserve_range=preserve_range,
+        color_mode=color_mode,
+    )
+    steps = rescale_steps(
+        arr,
+        plan,
+        model=model,
+        device=device,
+        precision=precision,
+        tile_size=tile_size,
+        memory_budget=memory_budget,
+        clip=clip,
+    )
     return _drain(steps, progress)
 
 

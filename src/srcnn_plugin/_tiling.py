@@ -104,8 +104,9 @@ def _axis_plan(r: AxisResampler, o0: int, o1: int, halo: int):
     return (c0, c1), pad, r.matrix(e0, e1, c0, c1)
 
 
-def plan_tile(ry: AxisResampler, rx: AxisResampler, out: tuple[int, int, int, int],
-              halo: int) -> TilePlan:
+def plan_tile(
+    ry: AxisResampler, rx: AxisResampler, out: tuple[int, int, int, int], halo: int
+) -> TilePlan:
     """Plan output tile ``out = (y0, y1, x0, x1)`` for a network with ``halo``.
 
     Examples

@@ -7,8 +7,13 @@ from numbers import Real
 
 import numpy as np
 
-__all__ = ["check_image_dtype", "check_shape", "check_scale", "check_channel_axis",
-           "check_finite_range"]
+__all__ = [
+    "check_image_dtype",
+    "check_shape",
+    "check_scale",
+    "check_channel_axis",
+    "check_finite_range",
+]
 
 
 def check_image_dtype(dtype) -> None:
@@ -58,9 +63,7 @@ def check_channel_axis(channel_axis, ndim: int) -> int | None:
     if channel_axis is None:
         return None
     if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)):
-        raise TypeError(
-            f"channel_axis must be an int or None, got {type(channel_axis).__name__}."
-        )
+        raise TypeError(f"channel_axis must be an int or None, got {type(channel_axis).__name__}.")
     if not -ndim <= channel_axis < ndim:
         raise ValueError(
             f"channel_axis={channel_axis} is out of range for a {ndim}-D image; pass an axis "
@@ -86,7 +89,7 @@ def check_scale(scale, n_spatial: int) -> tuple[float, ...]:
     else:
         try:
             values = tuple(float(s) for s in scale)
-        except TypeError:
+        except (TypeError, ValueError):
             raise TypeError(
                 f"scale must be a number or a sequence of numbers, got {scale!r}."
             ) from None

@@ -117,7 +117,9 @@ def _read_bytes(source) -> tuple[bytes, str]:
     return p.read_bytes(), str(p)
 
 
-def load_weights(source, *, expected_sha256: str | None = None, map_location="cpu") -> LoadedWeights:
+def load_weights(
+    source, *, expected_sha256: str | None = None, map_location="cpu"
+) -> LoadedWeights:
     """Load a weights file safely (``weights_only=True``) into an SRCNN.
 
     Parameters

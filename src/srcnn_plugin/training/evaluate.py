@@ -34,7 +34,8 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
     >>> to_uint8(np.array([0.0, 0.5, 1.2])).tolist()
     [0, 128, 255]
     """
-    return np.clip(np.round(np.asarray(x, np.float64) * 255.0), 0, 255).astype(np.uint8)
+    # MATLAB rounds halves away from zero (numpy rounds them to even).
+    return np.clip(np.floor(np.asarray(x, np.float64) * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
 def _shaved(hr, sr, scale):
@@ -53,7 +54,8 @@ def psnr_y(hr: np.ndarray, sr: np.ndarray, scale: float) -> float:
     63.74
     """
     a, b = _shaved(hr, sr, scale)
-    return float(peak_signal_noise_ratio(a, b, data_range=255))
+    with np.errstate(divide="ignore"):
+        return float(peak_signal_noise_ratio(a, b, data_range=255))
 
 
 def ssim_y(hr: np.ndarray, sr: np.ndarray, scale: float) -> float:
@@ -100,8 +102,12 @@ class EvalTable:
                 for img, (p, s) in r.per_image.items():
                     out.append({**base, "image": img, "psnr": round(p, 3), "ssim": round(s, 4)})
             out.append(
-                {**base, **({"image": "mean"} if per_image else {}),
-                 "psnr": round(r.psnr, 3), "ssim": round(r.ssim, 4)}
+                {
+                    **base,
+                    **({"image": "mean"} if per_image else {}),
+                    "psnr": round(r.psnr, 3),
+                    "ssim": round(r.ssim, 4),
+                }
             )
         return out
 
@@ -198,6 +204,7 @@ def evaluate(
                     sr = bic if loaded is None else _model_sr(loaded, bic, dev)
                     per[n] = (psnr_y(hr, sr, s), ssim_y(hr, sr, s))
                 vals = np.array(list(per.values()))
-                rows.append(EvalRow(name, s, label, float(vals[:, 0].mean()),
-                                    float(vals[:, 1].mean()), per))
+                rows.append(
+                    EvalRow(name, s, label, float(vals[:, 0].mean()), float(vals[:, 1].mean()), per)
+                )
     return EvalTable(rows)

@@ -112,6 +112,8 @@ def train(
     resume: bool = True,
     progress: bool = True,
     threads: int | None = None,
+    stop_after: int | None = None,
+    max_minutes: float | None = None,
 ) -> dict:
     """Train an SRCNN on a folder (or list) of images.
 
@@ -134,12 +136,17 @@ def train(
         Show a tqdm bar with the loss and the validation PSNR.
     threads : int, optional
         torch intra-op threads for this run (restored afterwards).
+    stop_after : int, optional
+        Stop (with a checkpoint) once this many steps are done, so a long
+        run can be split into sessions; resume later with the same config.
+    max_minutes : float, optional
+        Stop (with a checkpoint) after this much wall time.
 
     Returns
     -------
     dict
-        ``{"best_psnr": ..., "best_step": ..., "history": [...],
-        "weights": path}``.
+        ``{"best_psnr", "best_step", "history", "weights", "step"}``;
+        ``weights`` is None when the run stopped before ``config.steps``.
     """
     import torch
 
@@ -194,8 +201,10 @@ def train(
 
             bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
         t0, loss_acc, n_acc = time.perf_counter(), 0.0, 0
+        end = min(cfg.steps, stop_after) if stop_after else cfg.steps
+        deadline = t0 + 60 * max_minutes if max_minutes else math.inf
         model.train()
-        while step < cfg.steps:
+        while step < end:
             for g in opt.param_groups:
                 g["lr"] = _lr_at(cfg, step)
             x, y = sampler.sample(cfg.batch)
@@ -226,7 +235,8 @@ def train(
                     _save_atomic({"model": model.state_dict(), "step": step}, out / "best.pt")
                 if bar is not None:
                     bar.set_postfix(loss=f"{rec['loss']:.2e}", val=f"{score:.2f}dB")
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            stopping = step == end or time.perf_counter() > deadline
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps or stopping:
                 _save_atomic(
                     {
                         "config": asdict(cfg),
@@ -244,11 +254,23 @@ def train(
                 (out / "history.json").write_text(json.dumps(history, indent=1))
             if bar is not None:
                 bar.update(1)
+            if stopping:
+                break
         if bar is not None:
             bar.close()
+        if step < cfg.steps:
+            return {
+                "best_psnr": best,
+                "best_step": best_step,
+                "history": history,
+                "weights": None,
+                "step": step,
+            }
         best_path = out / "best.pt"
         if best_path.exists():
-            model.load_state_dict(torch.load(best_path, map_location=dev, weights_only=True)["model"])
+            model.load_state_dict(
+                torch.load(best_path, map_location=dev, weights_only=True)["model"]
+            )
         weights = out / "model.pt"
         save_weights(
             model.cpu(),
@@ -264,6 +286,12 @@ def train(
                 }
             },
         )
-        return {"best_psnr": best, "best_step": best_step, "history": history, "weights": weights}
+        return {
+            "best_psnr": best,
+            "best_step": best_step,
+            "history": history,
+            "weights": weights,
+            "step": step,
+        }
     finally:
         torch.set_num_threads(old_threads)

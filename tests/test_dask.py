@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from srcnn_plugin import rescale
+
+da = pytest.importorskip("dask.array")
+
+
+@pytest.mark.parametrize(
+    "shape,chunks,scale,kw",
+    [
+        ((70, 90), (30, 40), 2, {"tile_size": 64}),
+        ((70, 90), (70, 90), 2.5, {}),
+        ((3, 50, 60), (1, 20, 25), (1, 3, 3), {"tile_size": 48}),
+        ((50, 60, 3), (20, 20, 3), 2, {"channel_axis": -1, "color_mode": "ycbcr", "tile_size": 40}),
+        ((6, 40, 40), (3, 20, 20), 2, {"tile_size": 32}),
+    ],
+)
+def test_lazy_and_equal_to_numpy(rng, shape, chunks, scale, kw):
+    img = rng.random(shape).astype(np.float32)
+    lazy = rescale(da.from_array(img, chunks=chunks), scale, **kw)
+    assert isinstance(lazy, da.Array)
+    ref = rescale(img, scale, **kw)
+    assert lazy.shape == ref.shape and lazy.dtype == ref.dtype
+    assert_array_equal(lazy.compute(), ref)
+
+
+def test_uint16_preserve_range(rng):
+    img = rng.integers(0, 4096, (40, 50), dtype=np.uint16)
+    lazy = rescale(da.from_array(img, chunks=20), 2, preserve_range=True, tile_size=32)
+    assert_array_equal(lazy.compute(), rescale(img, 2, preserve_range=True, tile_size=32))
+
+
+def test_nan_detected_up_front():
+    img = np.zeros((20, 20))
+    img[3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        rescale(da.from_array(img, chunks=10), 2)
+
+
+def test_runs_on_distributed_cluster(rng):
+    distributed = pytest.importorskip("distributed")
+    img = rng.random((60, 60)).astype(np.float32)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        lazy = rescale(da.from_array(img, chunks=30), 2, tile_size=40)
+        out = client.compute(lazy).result()
+    assert_array_equal(out, rescale(img, 2, tile_size=40))

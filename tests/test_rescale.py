@@ -1,0 +1,266 @@
+import threading
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from skimage import transform
+
+from srcnn_plugin import rescale
+from srcnn_plugin._imresize import imresize
+
+
+@pytest.mark.parametrize(
+    "shape,scale,channel_axis",
+    [
+        ((20, 30), 2, None),
+        ((20, 30), 2.5, None),
+        ((20, 30), (1, 3), None),
+        ((21, 17), 1.5, None),
+        ((4, 20, 30), (1, 2, 2), None),
+        ((20, 30, 3), 2, -1),
+        ((2, 20, 30), 3, 0),
+        ((5, 12, 14), 2, None),
+        ((20, 30), 0.5, None),
+        ((20, 30), (0.5, 2), None),
+        ((40,), 2, None),
+        ((1, 1), 3, None),
+    ],
+)
+def test_shape_matches_skimage(shape, scale, channel_axis):
+    img = np.random.default_rng(0).random(shape).astype(np.float32)
+    ref = transform.rescale(img, scale, channel_axis=channel_axis)
+    assert rescale(img, scale, channel_axis=channel_axis).shape == ref.shape
+
+
+@pytest.mark.parametrize(
+    "dtype,expected",
+    [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.float16, np.float32),
+        (np.uint8, np.float64),
+        (np.uint16, np.float64),
+        (np.int16, np.float64),
+        (np.int32, np.float64),
+    ],
+)
+def test_output_dtype_like_skimage(dtype, expected):
+    img = (np.random.default_rng(1).random((16, 16)) * 100).astype(dtype)
+    out = rescale(img, 2)
+    assert out.dtype == expected
+    assert transform.rescale(img, 2).dtype == expected
+
+
+def test_integer_range_scaling(natural):
+    img16 = np.round(natural * 4095).astype(np.uint16)  # 12-bit in uint16
+    out = rescale(img16, 2)
+    assert 0 <= out.min() and out.max() <= 4095 / 65535 + 1e-12
+    kept = rescale(img16, 2, preserve_range=True)
+    assert_allclose(kept / 65535, out, rtol=1e-6, atol=1e-9)
+    assert kept.max() <= 4095 and kept.min() >= 0
+
+
+@pytest.mark.parametrize("a,b", [(1000.0, 37.0), (0.01, -5.0), (4095.0, 0.0)])
+def test_intensity_equivariance(natural, a, b):
+    x = natural[:96, :96]
+    ref = rescale(x, 2)
+    out = rescale(a * x + b, 2)
+    err = np.abs(out - (a * ref + b)).max() / (a * np.abs(ref).max())
+    assert err <= 1e-4
+
+
+def test_negative_valued_float_image(natural):
+    x = natural[:64, :64].astype(np.float32) - 0.7
+    out = rescale(x, 2)
+    assert out.min() >= x.min() and out.max() <= x.max()
+
+
+@pytest.mark.parametrize("fixture", ["natural", "cells"])
+def test_mean_intensity_preserved(request, fixture):
+    img = request.getfixturevalue(fixture)
+    out = rescale(img, 2)
+    assert abs(out.mean() - img.mean()) / img.mean() < 0.005
+
+
+@pytest.mark.parametrize("scale", [2, 3, 2.5])
+def test_centroid_on_skimage_grid(scale):
+    yy, xx = np.mgrid[:48, :48]
+    cy, cx = 20.3, 25.7
+    spot = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 2.0**2))
+    out = rescale(spot, scale)
+    s = out.shape[0] / 48
+    oy, ox = np.mgrid[: out.shape[0], : out.shape[1]]
+    my, mx = (out * oy).sum() / out.sum(), (out * ox).sum() / out.sum()
+    assert abs((my + 0.5) / s - 0.5 - cy) < 0.02
+    assert abs((mx + 0.5) / s - 0.5 - cx) < 0.02
+
+
+def test_tiled_equals_untiled(natural):
+    x = natural.astype(np.float32)
+    whole = rescale(x, 2, tile_size=4096)
+    for tile in (37, 64, 200):
+        assert np.abs(rescale(x, 2, tile_size=tile) - whole).max() <= 1e-5
+
+
+def test_tiled_equals_untiled_fractional(natural):
+    x = natural[:100, :90].astype(np.float32)
+    assert np.abs(rescale(x, 2.5, tile_size=50) - rescale(x, 2.5)).max() <= 1e-5
+
+
+def test_input_untouched_and_odd_layouts(natural, tmp_path):
+    x = natural[:64, :64].copy()
+    before = x.copy()
+    ref = rescale(x, 2)
+    assert_array_equal(x, before)
+    ro = x.copy()
+    ro.setflags(write=False)
+    assert_array_equal(rescale(ro, 2), ref)
+    big = np.zeros((128, 128))
+    big[::2, ::2] = x
+    assert_array_equal(rescale(big[::2, ::2], 2), ref)
+    assert_allclose(rescale(x.astype(">f8"), 2), ref)
+    mm = np.lib.format.open_memmap(tmp_path / "m.npy", mode="w+", dtype=np.float64, shape=x.shape)
+    mm[:] = x
+    mm.flush()
+    assert_array_equal(rescale(np.load(tmp_path / "m.npy", mmap_mode="r"), 2), ref)
+
+
+def test_deterministic(natural):
+    x = natural[:80, :80]
+    assert_array_equal(rescale(x, 3), rescale(x, 3))
+
+
+def test_thread_safe(natural):
+    x = natural[:64, :64]
+    ref = rescale(x, 2)
+    results = [None] * 4
+
+    def work(i):
+        results[i] = rescale(x, 2)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert_array_equal(r, ref)
+
+
+def test_channels_processed_independently(natural):
+    a, b = natural[:64, :64], natural[64:128, 64:128]
+    stack = np.stack([a, b * 40 + 3], axis=-1)
+    out = rescale(stack, 2, channel_axis=-1, clip=False)
+    assert_allclose(out[..., 0], rescale(a, 2, clip=False), atol=1e-12)
+    assert_allclose(out[..., 1], rescale(b * 40 + 3, 2, clip=False), atol=1e-9)
+
+
+def test_stack_axes_plane_by_plane(natural):
+    vol = np.stack([natural[:48, :48], natural[48:96, :48]])
+    out = rescale(vol, (1, 2, 2))
+    assert out.shape == (2, 96, 96)
+    assert_allclose(out[1], rescale(vol[1], 2), atol=1e-12)
+
+
+def test_volume_scalar_scale_not_worse_than_skimage_order3(natural):
+    from skimage.metrics import peak_signal_noise_ratio as psnr
+
+    hr = np.stack([np.roll(natural[:96, :96], k, axis=0) for k in range(16)])
+    lr = transform.resize(hr, (8, 48, 48), order=3, anti_aliasing=True)
+    ours = rescale(lr, 2)
+    ref = transform.rescale(lr, 2, order=3)
+    assert ours.shape == ref.shape == hr.shape
+    assert psnr(hr, ours, data_range=1) >= psnr(hr, ref, data_range=1)
+
+
+def test_downscale_like_skimage(natural):
+    out = rescale(natural, 0.5)
+    ref = transform.rescale(natural, 0.5, order=3, anti_aliasing=True, mode="reflect")
+    assert_allclose(out, np.clip(ref, natural.min(), natural.max()), atol=1e-6)
+
+
+def test_scale_one_is_identity(natural):
+    assert_allclose(rescale(natural, 1), natural)
+
+
+def test_constant_image_stays_constant():
+    out = rescale(np.full((20, 20), 7, np.uint16), 2, preserve_range=True, clip=False)
+    assert_allclose(out, 7)
+
+
+def test_ycbcr_mode_and_alpha(natural):
+    rgb = np.stack([natural, natural**2, np.sqrt(natural)], -1)[:64, :64]
+    rgba = np.concatenate([rgb, np.linspace(0, 1, 64 * 64).reshape(64, 64, 1)], -1)
+    out = rescale(rgba, 2, channel_axis=-1, color_mode="ycbcr")
+    assert out.shape == (128, 128, 4)
+    alpha = np.clip(imresize(rgba[..., 3], 2), 0, 1)
+    assert_allclose(out[..., 3], alpha, atol=1e-6)
+    with pytest.raises(ValueError, match="RGB or RGBA"):
+        rescale(natural, 2, color_mode="ycbcr")
+
+
+def test_clip_false_can_overshoot():
+    img = np.zeros((32, 32))
+    img[:, 16:] = 1
+    assert rescale(img, 3, clip=False).max() > 1
+    assert rescale(img, 3).max() <= 1
+
+
+def test_progress_callback(natural):
+    calls = []
+    rescale(natural, 2, tile_size=128, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (16, 16)
+
+
+@pytest.mark.parametrize(
+    "bad,exc,match",
+    [
+        (np.zeros((4, 4), bool), TypeError, "Boolean"),
+        (np.zeros((4, 4), complex), TypeError, "Complex"),
+        (np.zeros((0, 4)), ValueError, "empty"),
+        (np.array(3.0), ValueError, "scalar"),
+        (np.array([[1.0, np.nan], [0, 0]]), ValueError, "NaN"),
+        (np.array([[1.0, np.inf], [0, 0]]), ValueError, "NaN or infinite"),
+        (np.array([["a"]]), TypeError, "not numeric"),
+    ],
+)
+def test_bad_images(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        rescale(bad, 2)
+
+
+@pytest.mark.parametrize(
+    "scale,match",
+    [
+        (0, "> 0"),
+        (-1, "> 0"),
+        (np.nan, "finite"),
+        ((1, 2, 3), "one value per spatial axis"),
+        ("x", "number"),
+    ],
+)
+def test_bad_scales(scale, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        rescale(np.zeros((4, 4)), scale)
+
+
+def test_bad_options():
+    img = np.zeros((8, 8))
+    with pytest.raises(ValueError, match="channel_axis=2 is out of range"):
+        rescale(img, 2, channel_axis=2)
+    with pytest.raises(ValueError, match="Unknown model"):
+        rescale(img + np.eye(8), 2, model="nope")
+    with pytest.raises(ValueError, match="Unknown device"):
+        rescale(img + np.eye(8), 2, device="tpu")
+    with pytest.raises(ValueError, match="bfloat16"):
+        rescale(img + np.eye(8), 2, device="cpu", precision="float16")
+    with pytest.raises(ValueError, match="tile_size"):
+        rescale(img + np.eye(8), 2, tile_size=0)
+    with pytest.raises(ValueError, match="color_mode"):
+        rescale(img, 2, color_mode="lab")
+
+
+def test_bfloat16_close_to_float32(natural):
+    a = rescale(natural[:64, :64], 2, precision="float32")
+    b = rescale(natural[:64, :64], 2, precision="bfloat16")
+    assert np.abs(a - b).max() < 0.02

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from srcnn_plugin.training.evaluate import evaluate, psnr_y, ssim_y, to_uint8
+
+PAPER_BICUBIC = {
+    ("Set5", 2): 33.66,
+    ("Set5", 3): 30.39,
+    ("Set5", 4): 28.42,
+    ("Set14", 2): 30.23,
+    ("Set14", 3): 27.54,
+    ("Set14", 4): 26.00,
+}
+
+
+def test_psnr_shaves_border():
+    a = np.zeros((20, 20))
+    b = a.copy()
+    b[0, :] = 1.0  # only in the shaved border
+    assert psnr_y(a, b, 2) == np.inf
+    b[10, 10] = 10 / 255
+    assert psnr_y(a, b, 2) == pytest.approx(10 * np.log10(255**2 * 16 * 16 / 10**2))
+    assert ssim_y(a, a, 2) == pytest.approx(1.0)
+
+
+def test_to_uint8_rounds_half_up():
+    assert to_uint8(np.array([0.5, 1.5, 2.5, 100.5]) / 255).tolist() == [1, 2, 3, 101]
+
+
+@pytest.mark.parametrize("dataset", ["Set5", "Set14"])
+def test_bicubic_rows_match_paper(datasets, dataset):
+    table = evaluate(datasets / dataset, (2, 3, 4), model=False)
+    for s in (2, 3, 4):
+        row = table.lookup(dataset, s, "bicubic")
+        assert row.psnr == pytest.approx(PAPER_BICUBIC[(dataset, s)], abs=0.01)
+
+
+def test_table_formats(tmp_path, rng):
+    import imageio.v3 as iio
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for i in range(2):
+        iio.imwrite(folder / f"{i}.png", rng.integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    table = evaluate(folder, (2,))
+    methods = [r.method for r in table.rows]
+    assert methods == ["bicubic", "srcnn"]
+    md = table.to_markdown(per_image=True)
+    assert md.count("\n") == 1 + 2 * 3
+    assert table.to_csv().splitlines()[0] == "dataset,scale,method,psnr,ssim"

@@ -1,0 +1,80 @@
+import json
+
+import numpy as np
+import pytest
+
+from srcnn_plugin.training.train import TrainConfig, train
+
+
+@pytest.fixture
+def tiny_set(tmp_path, rng):
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    cam = data.camera()
+    for i in range(4):
+        y, x = rng.integers(0, 300, 2)
+        iio.imwrite(folder / f"{i}.png", cam[y : y + 96, x : x + 96])
+    return folder
+
+
+def _cfg(**kw):
+    base = dict(
+        scales=(2,),
+        f2=1,
+        n1=16,
+        n2=8,
+        patch=25,
+        batch=8,
+        steps=40,
+        lr=3e-3,
+        warmup=5,
+        val_fraction=0.25,
+        val_every=20,
+        checkpoint_every=20,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_lowers_loss_and_writes_files(tiny_set, tmp_path):
+    out = tmp_path / "run"
+    res = train(tiny_set, out, _cfg(steps=80, val_every=40), device="cpu", progress=False)
+    hist = res["history"]
+    assert hist[-1]["loss"] < hist[0]["loss"]
+    for name in ("last.pt", "best.pt", "model.pt", "history.json"):
+        assert (out / name).exists()
+    assert len(json.loads((out / "history.json").read_text())) == 2
+    from srcnn_plugin.models.weights import load_weights
+
+    loaded = load_weights(res["weights"])
+    assert loaded.config.f2 == 1 and loaded.scales == (2.0,)
+    assert loaded.metadata["training"]["validation_images"]
+
+
+def test_seeded_and_resumable(tiny_set, tmp_path):
+    import torch
+
+    full = train(tiny_set, tmp_path / "a", _cfg(), device="cpu", progress=False)
+    part = train(tiny_set, tmp_path / "b", _cfg(), device="cpu", progress=False, stop_after=20)
+    assert part["weights"] is None and part["step"] == 20
+    resumed = train(tiny_set, tmp_path / "b", _cfg(), device="cpu", progress=False)
+    assert resumed["history"][-1]["step"] == 40
+    a = torch.load(tmp_path / "a" / "last.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "b" / "last.pt", weights_only=True)["model"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])
+    np.testing.assert_allclose(full["history"][-1]["loss"], resumed["history"][-1]["loss"])
+
+
+def test_resume_with_other_config_is_refused(tiny_set, tmp_path):
+    train(tiny_set, tmp_path / "r", _cfg(steps=20), device="cpu", progress=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(tiny_set, tmp_path / "r", _cfg(steps=20, lr=1e-2), device="cpu", progress=False)
+
+
+def test_fine_tune_needs_same_architecture(tiny_set, tmp_path):
+    with pytest.raises(ValueError, match="architecture"):
+        train(tiny_set, tmp_path / "f", _cfg(), init_weights="srcnn-9-5-5", progress=False)
