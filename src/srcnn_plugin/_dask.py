@@ -5,9 +5,9 @@ output block is computed from a slice of the input holding that tile's source
 slab (the bicubic support plus the network's halo, which is what
 ``map_overlap`` would provide, without its constraint that the overlap be
 smaller than every chunk). Each block runs the very same tile computation as
-the numpy path, so the computed array equals ``rescale(numpy_array)`` exactly. Blocks carry only picklable
-state (the model is named, not shipped), so the graph runs on a
-``dask.distributed`` cluster.
+the numpy path, so the computed array equals ``rescale(numpy_array)`` exactly.
+Blocks carry only picklable state (the model is named, not shipped), so the
+graph runs on a ``dask.distributed`` cluster.
 
 The per-channel minimum and maximum (normalisation and clipping) are computed
 up front: one pass over the data, before the lazy array is returned.

@@ -28,7 +28,7 @@ def check_image_dtype(dtype) -> None:
     TypeError: Boolean images cannot be super-resolved; convert a mask with image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0).
     """
     dtype = np.dtype(dtype)
-    if dtype == bool:
+    if dtype.kind == "b":
         raise TypeError(
             "Boolean images cannot be super-resolved; convert a mask with "
             "image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0)."
