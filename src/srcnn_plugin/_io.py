@@ -1,0 +1,216 @@
+"""Image files for the command line: reading, metadata, atomic writing.
+
+TIFF (multi-page, ImageJ and OME hyperstacks, any bit depth) goes through
+tifffile, keeping the axes string and the physical pixel sizes; PNG, JPEG and
+BMP go through imageio. [write_image][srcnn_plugin._io.write_image] writes a
+temporary file next to the target and renames it into place, so an
+interrupted run never leaves a half-written image.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ImageFile", "read_image", "write_image", "TIFF_SUFFIXES", "IMAGE_SUFFIXES"]
+
+TIFF_SUFFIXES = (".tif", ".tiff", ".ome.tif", ".ome.tiff")
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
+
+
+@dataclass
+class ImageFile:
+    """An image read from disk with what is needed to write it back.
+
+    Attributes
+    ----------
+    data : ndarray
+        Pixels, axes as in ``axes``.
+    axes : str
+        One letter per axis (tifffile's convention: ``T Z C Y X S`` ...).
+    kind : {'tiff', 'imagej', 'ome', 'plain'}
+        Container flavour, kept on writing.
+    pixel_size : dict
+        Physical size per spatial axis letter (``{'X': 0.1, 'Y': 0.1, 'Z': 0.5}``).
+    unit : str or None
+        Unit of the pixel sizes.
+    extra : dict
+        Other metadata kept as is (ImageJ metadata, resolution unit).
+    """
+
+    data: np.ndarray
+    axes: str
+    kind: str
+    pixel_size: dict = field(default_factory=dict)
+    unit: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def channel_axis(self) -> int | None:
+        """Index of the channel axis (``C`` or samples ``S``), if any."""
+        for letter in "CS":
+            if letter in self.axes:
+                return self.axes.index(letter)
+        return None
+
+    def scaled(self, data: np.ndarray, factors: dict) -> ImageFile:
+        """A copy holding ``data``, pixel sizes divided by ``factors`` per axis letter."""
+        sizes = {k: v / factors.get(k, 1.0) for k, v in self.pixel_size.items()}
+        return replace(self, data=data, pixel_size=sizes)
+
+
+def _is_tiff(path: Path) -> bool:
+    return path.name.lower().endswith(TIFF_SUFFIXES)
+
+
+def _ome_sizes(xml: str) -> tuple[dict, str | None]:
+    sizes, unit = {}, None
+    m = re.search(r"<Pixels\b[^>]*>", xml)
+    if m:
+        tag = m.group(0)
+        for ax in "XYZ":
+            v = re.search(rf'PhysicalSize{ax}="([^"]+)"', tag)
+            if v:
+                sizes[ax] = float(v.group(1))
+        u = re.search(r'PhysicalSizeXUnit="([^"]+)"', tag)
+        unit = u.group(1) if u else "µm"
+    return sizes, unit
+
+
+def _read_tiff(path: Path) -> ImageFile:
+    import tifffile
+
+    with tifffile.TiffFile(path) as tf:
+        series = tf.series[0]
+        data = series.asarray()
+        axes = series.axes
+        page = tf.pages[0]
+        sizes, unit, extra = {}, None, {}
+        if tf.is_ome and tf.ome_metadata:
+            kind = "ome"
+            sizes, unit = _ome_sizes(tf.ome_metadata)
+        elif tf.is_imagej:
+            kind = "imagej"
+            meta = dict(tf.imagej_metadata or {})
+            unit = meta.get("unit")
+            if "spacing" in meta:
+                sizes["Z"] = float(meta["spacing"])
+            extra["imagej"] = {
+                k: v
+                for k, v in meta.items()
+                if k in ("unit", "finterval", "fps", "loop", "mode", "Ranges", "min", "max")
+            }
+        else:
+            kind = "tiff"
+        if kind != "ome":
+            for ax, tag in (("X", "XResolution"), ("Y", "YResolution")):
+                if tag in page.tags:
+                    num, den = page.tags[tag].value
+                    if num:
+                        sizes[ax] = den / num
+            if "ResolutionUnit" in page.tags:
+                extra["resolutionunit"] = int(page.tags["ResolutionUnit"].value)
+    return ImageFile(data, axes, kind, sizes, unit, extra)
+
+
+def read_image(path: str | os.PathLike) -> ImageFile:
+    """Read an image and its metadata.
+
+    Raises
+    ------
+    ValueError
+        For files that are not images this module reads, saying which are.
+    """
+    path = Path(path)
+    if not path.name.lower().endswith(IMAGE_SUFFIXES):
+        raise ValueError(f"{path.name}: unsupported file type; pass TIFF, PNG, JPEG or BMP images.")
+    if _is_tiff(path):
+        return _read_tiff(path)
+    import imageio.v3 as iio
+
+    # Decode from bytes: a corrupt file then cannot leave an open handle behind.
+    try:
+        data = np.asarray(iio.imread(path.read_bytes(), extension=path.suffix.lower()))
+    except OSError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{path.name}: cannot decode image ({exc}).") from exc
+    if data.ndim == 3 and data.shape[-1] in (3, 4):
+        axes = "YXS"
+    elif data.ndim == 2:
+        axes = "YX"
+    else:
+        raise ValueError(f"{path.name}: unexpected image shape {data.shape}.")
+    return ImageFile(data, axes, "plain")
+
+
+def _write_tiff(tmp: Path, img: ImageFile) -> None:
+    import tifffile
+
+    data, axes = img.data, img.axes
+    ps = img.pixel_size
+    res = None
+    if "X" in ps and "Y" in ps:
+        res = (1.0 / ps["X"], 1.0 / ps["Y"])
+    if img.kind == "ome":
+        meta = {"axes": axes}
+        for ax in "XYZ":
+            if ax in ps:
+                meta[f"PhysicalSize{ax}"] = ps[ax]
+                if img.unit:
+                    meta[f"PhysicalSize{ax}Unit"] = img.unit
+        tifffile.imwrite(tmp, data, ome=True, metadata=meta, photometric=_photometric(axes))
+    elif img.kind == "imagej" and data.dtype in (np.uint8, np.uint16, np.float32):
+        meta = dict(img.extra.get("imagej", {}))
+        meta["axes"] = axes
+        if img.unit:
+            meta["unit"] = img.unit
+        if "Z" in ps:
+            meta["spacing"] = ps["Z"]
+        tifffile.imwrite(tmp, data, imagej=True, resolution=res, metadata=meta)
+    else:
+        kw = {}
+        if res is not None:
+            kw["resolution"] = res
+            kw["resolutionunit"] = img.extra.get("resolutionunit", 1)
+        tifffile.imwrite(tmp, data, photometric=_photometric(axes), metadata={"axes": axes}, **kw)
+
+
+def _photometric(axes: str) -> str:
+    return "rgb" if axes.endswith("S") else "minisblack"
+
+
+def write_image(path: str | os.PathLike, img: ImageFile, *, overwrite: bool = False) -> None:
+    """Write ``img`` to ``path`` atomically (temporary file, then rename).
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass --overwrite to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(path.suffixes[-2:]) if _is_tiff(path) else path.suffix
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".part{suffix}", dir=path.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if _is_tiff(path):
+            _write_tiff(tmp, img)
+        else:
+            import imageio.v3 as iio
+
+            iio.imwrite(tmp, img.data, extension=path.suffix.lower())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,427 @@
+"""``srcnn-plugin``: upscale | train | evaluate | info.
+
+Every subcommand has ``--help`` with examples. Errors are one clear line
+(``--debug`` shows the traceback); the exit code is non-zero when anything
+failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger("srcnn_plugin")
+
+
+class CLIError(Exception):
+    """A user error reported as one line."""
+
+
+def _fmt(scale: float) -> str:
+    return f"{scale:g}"
+
+
+# --------------------------------------------------------------------- upscale
+def _collect(inputs, pattern: str, recursive: bool, list_file: Path | None) -> list[Path]:
+    from ._io import IMAGE_SUFFIXES
+
+    items = [Path(p) for p in inputs]
+    if list_file is not None:
+        lines = list_file.read_text().splitlines()
+        items += [Path(s.strip()) for s in lines if s.strip() and not s.startswith("#")]
+    files: list[Path] = []
+    for p in items:
+        if p.is_dir():
+            found = p.rglob(pattern) if recursive else p.glob(pattern)
+            files += sorted(
+                q for q in found if q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES)
+            )
+        else:
+            files.append(p)
+    if not files:
+        raise CLIError("no input images found; pass image files, folders or --list FILE.")
+    return files
+
+
+def _target(src: Path, out_dir: Path | None, suffix: str) -> Path:
+    name = src.name
+    lower = name.lower()
+    ext = (
+        ".ome.tif"
+        if lower.endswith(".ome.tif")
+        else (".ome.tiff" if lower.endswith(".ome.tiff") else src.suffix)
+    )
+    stem = name[: len(name) - len(ext)]
+    return (out_dir or src.parent) / f"{stem}{suffix}{ext}"
+
+
+def _factors(img, scale: list[float]) -> dict:
+    """Factor per axis letter: a single value applies to Y and X only."""
+    spatial = [a for i, a in enumerate(img.axes) if i != img.channel_axis]
+    if len(scale) == 1:
+        return {a: (scale[0] if a in "YX" else 1.0) for a in spatial}
+    if len(scale) != len(spatial):
+        raise CLIError(
+            f"--scale has {len(scale)} values but the image has {len(spatial)} spatial axes "
+            f"({''.join(spatial)}); pass one value (for Y and X) or one per axis."
+        )
+    return dict(zip(spatial, scale))
+
+
+def _upscale_one(src: Path, dst: Path, args) -> str:
+    import numpy as np
+
+    from ._io import read_image, write_image
+    from ._rescale import rescale
+
+    img = read_image(src)
+    ch = (
+        img.channel_axis
+        if args.channel_axis == "auto"
+        else (None if args.channel_axis == "none" else int(args.channel_axis))
+    )
+    if args.channel_axis != "auto":
+        axes = list(img.axes)
+        img.axes = "".join(a if a not in "CS" else "Q" for a in axes)
+        if ch is not None:
+            axes = list(img.axes)
+            axes[ch] = "C"
+            img.axes = "".join(axes)
+    factors = _factors(img, args.scale)
+    spatial = [a for i, a in enumerate(img.axes) if i != ch]
+    color = args.color_mode
+    if color == "auto":
+        rgb = ch is not None and img.data.shape[ch] in (3, 4) and img.data.dtype == np.uint8
+        color = "ycbcr" if rgb and img.kind == "plain" else "channels"
+    out = rescale(
+        img.data,
+        [factors[a] for a in spatial],
+        channel_axis=ch,
+        preserve_range=True,
+        model=args.model,
+        device=args.device,
+        tile_size=args.tile_size,
+        color_mode=color,
+        precision=args.precision,
+        progress=args.verbose > 0,
+    )
+    dtype = img.data.dtype
+    if args.float:
+        out = out.astype(np.float32)
+    elif np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        out = np.clip(np.round(out), info.min, info.max).astype(dtype)
+    else:
+        out = out.astype(dtype)
+    write_image(dst, img.scaled(out, factors), overwrite=args.overwrite)
+    return f"{src} -> {dst} {img.data.shape} -> {out.shape}"
+
+
+def _cmd_upscale(args) -> int:
+    from tqdm.auto import tqdm
+
+    files = _collect(args.inputs, args.glob, args.recursive, args.list)
+    suffix = args.suffix if args.suffix is not None else f"_x{_fmt(max(args.scale))}"
+    jobs, failed, skipped = [], [], 0
+    for src in files:
+        dst = _target(src, args.output, suffix)
+        if args.float and not dst.name.lower().endswith((".tif", ".tiff")):
+            failed.append((src, "--float needs TIFF output (PNG/JPEG/BMP store integers)"))
+            continue
+        if dst.resolve() == src.resolve() and not args.overwrite:
+            failed.append((src, "output would overwrite the input; pass -o DIR or --suffix"))
+            continue
+        if dst.exists() and not args.overwrite:
+            if args.skip_existing:
+                skipped += 1
+                log.info("skip (exists): %s", dst)
+                continue
+            failed.append((src, f"{dst} exists; pass --overwrite or --skip-existing"))
+            continue
+        jobs.append((src, dst))
+    if args.dry_run:
+        for src, dst in jobs:
+            print(f"{src} -> {dst}")
+        for src, why in failed:
+            print(f"error: {src}: {why}", file=sys.stderr)
+        return 1 if failed else 0
+    done = 0
+    bar = tqdm(jobs, desc="upscale", unit="file", disable=args.quiet or len(jobs) < 2)
+    for src, dst in bar:
+        try:
+            msg = _upscale_one(src, dst, args)
+            done += 1
+            log.info(msg)
+        except Exception as exc:  # a bad file must not stop the batch
+            if args.debug:
+                log.exception("failed: %s", src)
+            failed.append((src, f"{type(exc).__name__}: {exc}"))
+    for src, why in failed:
+        print(f"error: {src}: {why}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{done} written, {skipped} skipped, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+# ----------------------------------------------------------------------- train
+def _cmd_train(args) -> int:
+    from .training.train import TrainConfig, train
+
+    f1, f2, f3 = (int(v) for v in args.arch.split("-"))
+    cfg = TrainConfig(
+        scales=tuple(args.scales),
+        f1=f1,
+        f2=f2,
+        f3=f3,
+        residual=not args.no_residual,
+        patch=args.patch,
+        batch=args.batch,
+        steps=args.steps,
+        lr=args.lr,
+        lr_min=args.lr_min,
+        warmup=args.warmup,
+        val_fraction=args.val_fraction,
+        val_every=args.val_every,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+    )
+    res = train(
+        args.images,
+        args.out,
+        cfg,
+        device=args.device,
+        init_weights=args.init,
+        resume=not args.no_resume,
+        progress=not args.quiet,
+        threads=args.threads,
+        stop_after=args.stop_after,
+        max_minutes=args.max_minutes,
+    )
+    if res["weights"] is None:
+        print(f"stopped at step {res['step']}/{cfg.steps}; run the same command to resume")
+    else:
+        print(
+            f"best validation PSNR {res['best_psnr']:.3f} dB at step {res['best_step']}; "
+            f"weights: {res['weights']}"
+        )
+    return 0
+
+
+# -------------------------------------------------------------------- evaluate
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from .training.evaluate import evaluate
+
+    model = False if args.bicubic_only else args.model
+    table = evaluate(args.datasets, args.scale, model=model, device=args.device)
+    print(table.to_markdown(per_image=args.per_image))
+    if args.csv:
+        args.csv.write_text(table.to_csv(per_image=args.per_image))
+    if args.markdown:
+        args.markdown.write_text(table.to_markdown(per_image=args.per_image) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(table.records(per_image=args.per_image), indent=1))
+    return 0
+
+
+# ------------------------------------------------------------------------ info
+def _cmd_info(args) -> int:
+    import platform
+
+    import numpy
+    import skimage
+    import torch
+
+    from . import __version__
+    from ._device import available_devices
+    from .models.registry import default_model, list_models, model_info
+
+    print(f"srcnn-plugin {__version__}")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, "
+        f"numpy {numpy.__version__}, scikit-image {skimage.__version__}"
+    )
+    print(f"devices: {', '.join(available_devices())}")
+    print("bundled models:")
+    for name in list_models():
+        info = model_info(name)
+        mark = " (default)" if name == default_model() else ""
+        scales = ", ".join(_fmt(s) for s in info["scales"])
+        print(f"  {name}{mark}: SRCNN {info['architecture']}, scales {scales}")
+        for row in info.get("metrics", []):
+            print(
+                f"    {row['dataset']} x{_fmt(row['scale'])} {row['method']}: "
+                f"PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.4f}"
+            )
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+_EXAMPLES = {
+    "upscale": """examples:
+  srcnn-plugin upscale cells.tif --scale 2            # -> cells_x2.tif (Y and X doubled)
+  srcnn-plugin upscale data/ -o up/ --glob '*.tif' --recursive --skip-existing
+  srcnn-plugin upscale stack.tif --scale 1 2 2        # per-axis factors (Z Y X)
+  srcnn-plugin upscale --list files.txt --scale 3 --dry-run""",
+    "train": """examples:
+  srcnn-plugin train T91/ BSD200/ --out runs/x234 --scales 2 3 4 --steps 45000
+  srcnn-plugin train my_images/ --out runs/mine --init srcnn-9-5-5 --steps 5000
+  srcnn-plugin train imgs/ --out runs/a --max-minutes 60   # rerun the same to resume""",
+    "evaluate": """examples:
+  srcnn-plugin evaluate Set5 Set14 --scale 2 3 4
+  srcnn-plugin evaluate Set5 --scale 3 --model runs/x3/model.pt --per-image --csv set5.csv""",
+    "info": """examples:
+  srcnn-plugin info""",
+}
+
+
+def _common(p, device=True):
+    g = p.add_argument_group("output control")
+    g.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    g.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    g.add_argument("--debug", action="store_true", help="show tracebacks")
+    if device:
+        p.add_argument(
+            "--device", default=None, help="cpu, cuda, cuda:N or mps (default: best available)"
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    from . import __version__
+
+    ap = argparse.ArgumentParser(
+        prog="srcnn-plugin", description="SRCNN super-resolution for scientific images."
+    )
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser(
+        "upscale",
+        help="upscale image files",
+        epilog=_EXAMPLES["upscale"],
+        formatter_class=fmt,
+        description="Upscale TIFF/PNG/JPEG/BMP files; never overwrites "
+        "without --overwrite, writes atomically.",
+    )
+    p.add_argument("inputs", nargs="*", help="image files or folders")
+    p.add_argument("--list", type=Path, help="text file with one input path per line")
+    p.add_argument("--glob", default="*", help="pattern for files in folders (default: *)")
+    p.add_argument("-r", "--recursive", action="store_true", help="search folders recursively")
+    p.add_argument(
+        "-s",
+        "--scale",
+        type=float,
+        nargs="+",
+        required=True,
+        help="one factor for Y and X, or one per spatial axis",
+    )
+    p.add_argument("-o", "--output", type=Path, help="output folder (default: next to input)")
+    p.add_argument("--suffix", help="added to output names (default: _x<scale>)")
+    p.add_argument(
+        "--channel-axis", default="auto", help="'auto' (from metadata), 'none' or an axis index"
+    )
+    p.add_argument(
+        "--color-mode",
+        default="auto",
+        choices=["auto", "channels", "ycbcr"],
+        help="auto: ycbcr for 8-bit RGB PNG/JPEG/BMP, channels otherwise",
+    )
+    p.add_argument("--model", help="bundled model name or weights file")
+    p.add_argument("--tile-size", type=int, help="output tile side (default: automatic)")
+    p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"])
+    p.add_argument("--float", action="store_true", help="write float32 instead of input dtype")
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip inputs whose output exists (resume a batch)",
+    )
+    p.add_argument("-n", "--dry-run", action="store_true", help="list what would be written")
+    _common(p)
+    p.set_defaults(func=_cmd_upscale)
+
+    p = sub.add_parser(
+        "train",
+        help="train an SRCNN on your images",
+        epilog=_EXAMPLES["train"],
+        formatter_class=fmt,
+        description="Train (or fine-tune) an SRCNN; checkpoints in --out, resumes automatically.",
+    )
+    p.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    p.add_argument("--out", type=Path, required=True, help="run folder")
+    p.add_argument("--scales", type=float, nargs="+", default=[2, 3, 4])
+    p.add_argument("--arch", default="9-5-5", choices=["9-1-5", "9-3-5", "9-5-5"])
+    p.add_argument("--no-residual", action="store_true", help="plain (paper) output layer")
+    p.add_argument("--patch", type=int, default=33)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=50_000)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr-min", type=float, default=1e-5)
+    p.add_argument("--warmup", type=int, default=1000)
+    p.add_argument("--val-fraction", type=float, default=0.05)
+    p.add_argument("--val-every", type=int, default=1000)
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init", help="start from a bundled model or weights file")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing last.pt")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--stop-after", type=int, help="stop after this many steps (resumable)")
+    p.add_argument("--max-minutes", type=float, help="stop after this long (resumable)")
+    _common(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="PSNR/SSIM with the paper's protocol",
+        epilog=_EXAMPLES["evaluate"],
+        formatter_class=fmt,
+    )
+    p.add_argument("datasets", nargs="+", type=Path, help="folders of HR test images")
+    p.add_argument("-s", "--scale", type=float, nargs="+", default=[2, 3, 4])
+    p.add_argument("--model", help="bundled model name or weights file (default: bundled)")
+    p.add_argument("--bicubic-only", action="store_true")
+    p.add_argument("--per-image", action="store_true")
+    p.add_argument("--csv", type=Path)
+    p.add_argument("--markdown", type=Path)
+    p.add_argument("--json", type=Path)
+    _common(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "info",
+        help="versions, devices and bundled models",
+        epilog=_EXAMPLES["info"],
+        formatter_class=fmt,
+    )
+    _common(p, device=False)
+    p.set_defaults(func=_cmd_info)
+    return ap
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``srcnn-plugin`` command."""
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING if args.quiet else (logging.INFO if args.verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(message)s")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        msg = str(exc) if isinstance(exc, CLIError) else f"{type(exc).__name__}: {exc}"
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+import re
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tifffile
+
+from srcnn_plugin.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path, rng):
+    from skimage import data
+
+    d = tmp_path / "in"
+    d.mkdir()
+    iio.imwrite(d / "cam.png", data.camera()[:60, :70])
+    vol = rng.integers(0, 4096, (3, 2, 30, 40), dtype=np.uint16)
+    tifffile.imwrite(
+        d / "hyper.tif",
+        vol,
+        imagej=True,
+        resolution=(5.0, 5.0),
+        metadata={"axes": "ZCYX", "spacing": 0.5, "unit": "um"},
+    )
+    tifffile.imwrite(
+        d / "stack.ome.tif",
+        vol[:, 0],
+        ome=True,
+        metadata={"axes": "ZYX", "PhysicalSizeX": 0.1, "PhysicalSizeY": 0.1, "PhysicalSizeZ": 1.0},
+    )
+    tifffile.imwrite(d / "float.tif", rng.random((20, 30)).astype(np.float32))
+    return d
+
+
+def test_png_8bit(folder, tmp_path):
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder / "cam.png"), "-s", "2", "-o", str(out), "-q"]) == 0
+    img = iio.imread(out / "cam_x2.png")
+    assert img.shape == (120, 140) and img.dtype == np.uint8
+
+
+def test_imagej_hyperstack_16bit_metadata(folder, tmp_path):
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder / "hyper.tif"), "-s", "2", "-o", str(out), "-q"]) == 0
+    with tifffile.TiffFile(out / "hyper_x2.tif") as tf:
+        s = tf.series[0]
+        assert s.axes == "ZCYX" and s.shape == (3, 2, 60, 80) and s.dtype == np.uint16
+        num, den = tf.pages[0].tags["XResolution"].value
+        assert den / num == pytest.approx(0.1)  # 0.2 um / 2
+        assert tf.imagej_metadata["spacing"] == 0.5 and tf.imagej_metadata["unit"] == "um"
+        data = s.asarray()
+    src = tifffile.imread(folder / "hyper.tif")
+    # channels are not mixed: each channel stays within its own input range
+    for c in range(2):
+        assert data[:, c].max() <= src[:, c].max() and data[:, c].min() >= src[:, c].min()
+
+
+def test_ome_pixel_size_and_per_axis_scale(folder, tmp_path):
+    out = tmp_path / "out"
+    rc = main(["upscale", str(folder / "stack.ome.tif"), "-s", "1", "2", "3", "-o", str(out), "-q"])
+    assert rc == 0
+    with tifffile.TiffFile(out / "stack_x3.ome.tif") as tf:
+        assert tf.series[0].shape == (3, 60, 120)
+        px = re.search(r"<Pixels\b[^>]*>", tf.ome_metadata).group(0)
+    assert 'PhysicalSizeX="0.0333' in px and 'PhysicalSizeY="0.05"' in px
+    assert 'PhysicalSizeZ="1.0"' in px
+
+
+def test_float_tiff_and_float_option(folder, tmp_path):
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder / "float.tif"), "-s", "2", "-o", str(out), "-q"]) == 0
+    assert tifffile.imread(out / "float_x2.tif").dtype == np.float32
+    assert (
+        main(["upscale", str(folder / "hyper.tif"), "-s", "2", "-o", str(out), "--float", "-q"])
+        == 0
+    )
+    assert tifffile.imread(out / "hyper_x2.tif").dtype == np.float32
+    assert (
+        main(["upscale", str(folder / "cam.png"), "-s", "2", "-o", str(out), "--float", "-q"]) == 1
+    )
+    assert not (out / "cam_x2.png").exists()
+
+
+def test_folder_batch_and_refusal_to_overwrite(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "-q"]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["cam_x2.png", "float_x2.tif", "hyper_x2.tif", "stack_x2.ome.tif"]
+    before = (out / "cam_x2.png").read_bytes()
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "-q"]) == 1
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert (out / "cam_x2.png").read_bytes() == before
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--skip-existing", "-q"]) == 0
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--overwrite", "-q"]) == 0
+
+
+def test_input_never_overwritten(folder, capsys):
+    before = (folder / "cam.png").read_bytes()
+    assert main(["upscale", str(folder / "cam.png"), "-s", "2", "--suffix", "", "-q"]) == 1
+    assert "overwrite the input" in capsys.readouterr().err
+    assert (folder / "cam.png").read_bytes() == before
+
+
+def test_bad_file_reported_batch_continues(folder, tmp_path, capsys):
+    (folder / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out)]) == 1
+    err = capsys.readouterr()
+    assert "broken.png" in err.err and "4 written, 0 skipped, 1 failed" in err.out
+    assert not (out / "broken_x2.png").exists()
+
+
+def test_atomic_write_on_failure(folder, tmp_path, monkeypatch):
+    import srcnn_plugin._io as io_mod
+
+    def boom(tmp, img):
+        tmp.write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io_mod, "_write_tiff", boom)
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder / "float.tif"), "-s", "2", "-o", str(out), "-q"]) == 1
+    assert list(out.iterdir()) == []
+
+
+def test_dry_run_writes_nothing(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count(" -> ") == 4
+    assert not out.exists()
+
+
+def test_list_file_and_errors(folder, tmp_path, capsys):
+    lst = tmp_path / "files.txt"
+    lst.write_text(f"# inputs\n{folder / 'cam.png'}\n")
+    assert main(["upscale", "--list", str(lst), "-s", "2", "-o", str(tmp_path / "o"), "-q"]) == 0
+    assert main(["upscale", str(tmp_path / "empty_dir_missing"), "-s", "2", "-q"]) == 1
+    assert (
+        main(
+            ["upscale", str(folder / "hyper.tif"), "-s", "1", "2", "-q", "-o", str(tmp_path / "o2")]
+        )
+        == 1
+    )
+    assert "one per axis" in capsys.readouterr().err
+
+
+def test_info_and_help(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "srcnn-9-5-5" in out and "devices: " in out
+    for cmd in ("upscale", "train", "evaluate", "info"):
+        with pytest.raises(SystemExit) as e:
+            main([cmd, "--help"])
+        assert e.value.code == 0
+        assert "examples:" in capsys.readouterr().out
+
+
+def test_evaluate_writes_tables(tmp_path, rng, capsys):
+    d = tmp_path / "set"
+    d.mkdir()
+    iio.imwrite(d / "a.png", rng.integers(0, 256, (36, 36, 3), dtype=np.uint8))
+    csv = tmp_path / "t.csv"
+    assert main(["evaluate", str(d), "-s", "2", "--csv", str(csv), "--per-image"]) == 0
+    assert "| set | 2 | bicubic |" in capsys.readouterr().out
+    assert csv.read_text().startswith("dataset,scale,method,image,psnr,ssim")
+
+
+def test_error_is_one_line(capsys):
+    assert main(["evaluate", "/nonexistent/dir", "-s", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
