@@ -279,13 +279,21 @@ def _plane_order(plan: RescalePlan) -> tuple[int, ...]:
 
 
 def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
-    from .models.registry import pick_model_for_scale
-
     if model is not None:
         return model
     p, q = plan.plane
     scale = max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
-    return pick_model_for_scale(scale)
+    return pick_model_for_scale_spec(None, scale)
+
+
+def pick_model_for_scale_spec(model, scale) -> object:
+    """``model`` itself, or the bundled model for the largest factor in ``scale``."""
+    from .models.registry import pick_model_for_scale
+
+    if model is not None:
+        return model
+    factors = [scale] if np.isscalar(scale) else list(scale)
+    return pick_model_for_scale(max(factors))
 
 
 def prepare_job(

@@ -1,0 +1,259 @@
+"""OpenCV-style interface, shaped like ``cv2.dnn_superres.DnnSuperResImpl``.
+
+Code written for OpenCV's module works by changing the import and the model
+name::
+
+    from srcnn_plugin.opencv import DnnSuperResImpl   # was: cv2.dnn_superres
+    sr = DnnSuperResImpl.create()
+    sr.readModel("my_srcnn.pt")      # optional: bundled weights otherwise
+    sr.setModel("srcnn", 3)
+    result = sr.upsample(img)        # HWC, BGR, dtype kept
+
+OpenCV conventions are kept (HWC layout, BGR(A) channel order, output dtype =
+input dtype with saturation for integers) and extended: 16-bit, float32 and
+4-channel images are accepted (OpenCV's module refuses them); an alpha
+channel is resampled, not super-resolved; 3-channel images take the Y path
+(SRCNN on luminance, bicubic chroma) like OpenCV's module. Nothing here
+imports cv2; its DNN constants are used when it is installed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._rescale import rescale
+
+__all__ = ["DnnSuperResImpl", "DnnSuperResImpl_create", "resize", "ALGORITHMS"]
+
+ALGORITHMS = ("srcnn",)
+
+# cv2.dnn constants (same values as OpenCV's), used when cv2 is absent.
+_BACKEND_DEFAULT, _BACKEND_OPENCV, _BACKEND_CUDA = 0, 3, 5
+_TARGET_CPU, _TARGET_OPENCL, _TARGET_OPENCL_FP16, _TARGET_CUDA, _TARGET_CUDA_FP16 = 0, 1, 2, 6, 7
+
+
+def _cv2_constants():
+    try:
+        import cv2  # noqa: F401
+    except ImportError:
+        return None
+    return cv2.dnn
+
+
+def _check_image(img) -> np.ndarray:
+    img = np.asarray(img)
+    if img.dtype.kind not in "uif" or img.dtype == np.bool_:
+        raise TypeError(
+            f"upsample() needs an 8/16-bit integer or float image, got dtype {img.dtype}."
+        )
+    if img.ndim == 3 and img.shape[2] == 1:
+        return img
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
+        raise ValueError(
+            f"upsample() takes an HxW grey image or an HxWxC image with 1, 3 (BGR) or 4 (BGRA) "
+            f"channels, got shape {img.shape}; split other channel counts and upsample each."
+        )
+    return img
+
+
+def _restore_dtype(out: np.ndarray, dtype) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(out), info.min, info.max).astype(dtype)
+    return out.astype(dtype)
+
+
+def _upsample_bgr(img, scale, **kw) -> np.ndarray:
+    img = _check_image(img)
+    if img.ndim == 2 or img.shape[2] == 1:
+        out = rescale(
+            img, scale, preserve_range=True, channel_axis=None if img.ndim == 2 else -1, **kw
+        )
+    else:
+        order = [2, 1, 0] + ([3] if img.shape[2] == 4 else [])
+        rgb = img[..., order]
+        out = rescale(rgb, scale, channel_axis=-1, preserve_range=True, color_mode="ycbcr", **kw)[
+            ..., order
+        ]
+    return _restore_dtype(out, img.dtype)
+
+
+class DnnSuperResImpl:
+    """SRCNN with the ``cv2.dnn_superres.DnnSuperResImpl`` interface.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sr = DnnSuperResImpl.create()
+    >>> sr.setModel("srcnn", 2)
+    >>> sr.upsample(np.zeros((10, 12, 3), np.uint8)).shape
+    (20, 24, 3)
+    >>> sr.getAlgorithm(), sr.getScale()
+    ('srcnn', 2)
+    """
+
+    def __init__(self, algo: str | None = None, scale: int | None = None):
+        self._weights = None
+        self._algo = None
+        self._scale = None
+        self._device = "cpu"
+        self._precision = "float32"
+        self._backend, self._target = _BACKEND_DEFAULT, _TARGET_CPU
+        if algo is not None:
+            self.setModel(algo, scale)
+
+    @staticmethod
+    def create() -> DnnSuperResImpl:
+        """A new instance (OpenCV's factory)."""
+        return DnnSuperResImpl()
+
+    def readModel(self, path) -> None:  # noqa: N802 - OpenCV's name
+        """Load a weights file written by ``srcnn-plugin train`` (``.pt``).
+
+        OpenCV's ``.pb`` files (ESPCN, FSRCNN, ...) are TensorFlow graphs and
+        cannot be read; train or use an SRCNN weights file instead.
+        """
+        from .models.registry import get_model
+
+        if str(path).lower().endswith(".pb"):
+            raise ValueError(
+                f"{path} is an OpenCV/TensorFlow .pb model; srcnn_plugin reads SRCNN weights "
+                "(.pt) written by srcnn-plugin train, or uses its bundled weights when you "
+                "skip readModel()."
+            )
+        self._weights = get_model(str(path))
+
+    def setModel(self, algo: str, scale) -> None:  # noqa: N802
+        """Choose the algorithm (``"srcnn"``) and the upscaling factor."""
+        from .models.registry import list_models, model_info
+
+        name = str(algo).lower()
+        if name not in ALGORITHMS:
+            raise ValueError(
+                f"Unknown algorithm {algo!r}: srcnn_plugin provides {list(ALGORITHMS)}; "
+                "replace 'edsr', 'espcn', 'fsrcnn' or 'lapsrn' by 'srcnn'."
+            )
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, (int, float, np.number))
+            or not scale >= 1
+        ):
+            raise ValueError(f"scale must be a number >= 1, got {scale!r}.")
+        if self._weights is not None:
+            trained = self._weights.scales
+            where = f"the weights read from {self._weights.source}"
+        else:
+            trained = tuple(s for n in list_models() for s in model_info(n)["scales"])
+            where = "the bundled weights"
+        if trained and float(scale) not in [float(s) for s in trained]:
+            raise ValueError(
+                f"No weights for scale {scale} in {where} (trained for "
+                f"{sorted(set(float(s) for s in trained))}); call readModel() with weights "
+                f"trained for x{scale}, pick one of those scales, or use "
+                "srcnn_plugin.rescale() for arbitrary factors."
+            )
+        self._algo, self._scale = name, scale
+
+    def setPreferableBackend(self, backend: int) -> None:  # noqa: N802
+        """Accept OpenCV's ``DNN_BACKEND_*``: CUDA selects the GPU, others the CPU."""
+        dnn = _cv2_constants()
+        cuda = getattr(dnn, "DNN_BACKEND_CUDA", _BACKEND_CUDA) if dnn else _BACKEND_CUDA
+        self._backend = int(backend)
+        self._apply(cuda_backend=self._backend == cuda)
+
+    def setPreferableTarget(self, target: int) -> None:  # noqa: N802
+        """Accept OpenCV's ``DNN_TARGET_*``: CUDA/CUDA_FP16 map to a torch CUDA device."""
+        self._target = int(target)
+        self._apply()
+
+    def _apply(self, cuda_backend: bool | None = None) -> None:
+        from ._device import resolve_device
+
+        dnn = _cv2_constants()
+        t_cuda = getattr(dnn, "DNN_TARGET_CUDA", _TARGET_CUDA) if dnn else _TARGET_CUDA
+        t_fp16 = (
+            getattr(dnn, "DNN_TARGET_CUDA_FP16", _TARGET_CUDA_FP16) if dnn else _TARGET_CUDA_FP16
+        )
+        b_cuda = getattr(dnn, "DNN_BACKEND_CUDA", _BACKEND_CUDA) if dnn else _BACKEND_CUDA
+        wants_cuda = self._target in (t_cuda, t_fp16) or self._backend == b_cuda
+        device = "cuda" if wants_cuda else "cpu"
+        self._device = str(resolve_device(device))
+        self._precision = "float16" if self._target == t_fp16 else "float32"
+
+    def getScale(self):  # noqa: N802
+        """The factor set by ``setModel``."""
+        return self._scale
+
+    def getAlgorithm(self) -> str:  # noqa: N802
+        """The algorithm set by ``setModel``."""
+        return self._algo
+
+    def upsample(self, img) -> np.ndarray:
+        """Upscale an HxW or HxWxC (BGR/BGRA) image; the dtype is kept.
+
+        Raises
+        ------
+        RuntimeError
+            If ``setModel`` was not called first.
+        """
+        if self._algo is None:
+            raise RuntimeError(
+                "upsample() called before setModel(); call sr.setModel('srcnn', scale) first."
+            )
+        return _upsample_bgr(
+            img, self._scale, model=self._weights, device=self._device, precision=self._precision
+        )
+
+    def upsampleMultioutput(self, img, imgs_new, scale_factors, node_names):  # noqa: N802
+        """Not available: SRCNN has a single output."""
+        raise NotImplementedError(
+            "SRCNN has one output; call upsample() once per scale with setModel()."
+        )
+
+
+def resize(src, dsize=None, fx=None, fy=None, *, model=None, device=None):
+    """``cv2.resize``-style SRCNN upscaling (BGR, HWC, dtype kept).
+
+    Parameters
+    ----------
+    src : (H, W[, C]) ndarray
+        Grey, BGR or BGRA image.
+    dsize : (width, height), optional
+        Output size; wins over ``fx``/``fy`` when given (as in OpenCV).
+    fx, fy : float, optional
+        Factors along x (width) and y (height); ``fy`` defaults to ``fx``.
+
+    Returns
+    -------
+    ndarray
+        ``(height, width[, C])`` with ``src``'s dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resize(np.zeros((10, 20), np.uint16), (50, 30)).shape
+    (30, 50)
+    >>> resize(np.zeros((10, 20, 3), np.uint8), fx=2).shape
+    (20, 40, 3)
+    """
+    src = _check_image(src)
+    h, w = src.shape[:2]
+    if dsize is not None and tuple(dsize) != (0, 0):
+        if len(dsize) != 2 or min(dsize) < 1:
+            raise ValueError(f"dsize must be (width, height) with positive sizes, got {dsize}.")
+        out_w, out_h = int(dsize[0]), int(dsize[1])
+        scale = (out_h / h, out_w / w)
+    else:
+        if fx is None:
+            raise ValueError("Pass dsize=(width, height) or fx (and optionally fy).")
+        fy = fx if fy is None else fy
+        if not (fx > 0 and fy > 0):
+            raise ValueError(f"fx and fy must be > 0, got fx={fx}, fy={fy}.")
+        scale = (round(h * fy) / h, round(w * fx) / w)
+    return _upsample_bgr(src, scale, model=model, device=device)
+
+
+def DnnSuperResImpl_create() -> DnnSuperResImpl:  # noqa: N802 - OpenCV's name
+    """A new [DnnSuperResImpl][srcnn_plugin.opencv.DnnSuperResImpl] (OpenCV's factory)."""
+    return DnnSuperResImpl()
