@@ -1,0 +1,153 @@
+"""Layer in, layer data out: the napari plugin's logic, without Qt.
+
+The output layer overlays the source exactly. napari puts pixel centres at
+integer data coordinates, so an axis upscaled by ``f`` gets
+``scale / f`` and ``translate + (1 / f - 1) / 2 * scale``; all other layer
+properties (colormap, blending, contrast limits, units, axis labels,
+metadata) are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .._rescale import _is_dask, make_plan, rescale, rescale_steps
+
+__all__ = ["overlay_geometry", "iter_upscale_layer", "upscale_layer", "output_name"]
+
+
+def output_name(name: str, factor: float) -> str:
+    """Name of the result layer, e.g. ``"cells SRCNN x2"``.
+
+    Examples
+    --------
+    >>> output_name("cells", 2.5)
+    'cells SRCNN x2.5'
+    """
+    return f"{name} SRCNN x{factor:g}"
+
+
+def overlay_geometry(scale, translate, factors):
+    """New ``(scale, translate)`` that overlay an axis-wise upscaled layer.
+
+    Examples
+    --------
+    >>> overlay_geometry([1.0, 0.5, 0.5], [0, 10, 0], [1, 2, 2])
+    ([1.0, 0.25, 0.25], [0.0, 9.875, -0.125])
+    """
+    new_scale, new_translate = [], []
+    for s, t, f in zip(scale, translate, factors):
+        new_scale.append(float(s) / f)
+        new_translate.append(float(t) + (1.0 / f - 1.0) / 2.0 * float(s))
+    return new_scale, new_translate
+
+
+def _layer_kwargs(layer, scale, translate, factor) -> dict:
+    kw = {
+        "name": output_name(layer.name, factor),
+        "scale": scale,
+        "translate": translate,
+        "blending": layer.blending,
+        "opacity": layer.opacity,
+        "metadata": {
+            **dict(layer.metadata),
+            "srcnn_plugin": {"source": layer.name, "factor": factor},
+        },
+        "rgb": layer.rgb,
+    }
+    if not layer.rgb:
+        kw.update(
+            colormap=layer.colormap, contrast_limits=list(layer.contrast_limits), gamma=layer.gamma
+        )
+    for attr in ("units", "axis_labels", "rotate", "shear"):
+        if hasattr(layer, attr):
+            kw[attr] = getattr(layer, attr)
+    return kw
+
+
+def _restore_dtype(out, dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        return out.round().clip(info.min, info.max).astype(dtype)
+    if dtype.kind == "f":
+        return out.astype(dtype) if dtype.itemsize >= 4 else out
+    return out
+
+
+def iter_upscale_layer(
+    layer,
+    factor: float,
+    *,
+    model=None,
+    device=None,
+    tile_size=None,
+    precision="float32",
+    keep_dtype=True,
+) -> Iterator[tuple[int, int]]:
+    """Upscale an image layer in-plane; yields ``(done, total)``, returns layer data.
+
+    Parameters
+    ----------
+    layer : napari.layers.Image
+        2-D, stacked (Z, T, ...) or RGB(A) image layer; dask-backed layers
+        give a lazy result, multiscale layers use their full resolution.
+    factor : float
+        Factor (>= 1) for the last two (in-plane) axes; other axes are kept.
+    model, device, tile_size, precision
+        As in [rescale][srcnn_plugin.rescale].
+    keep_dtype : bool
+        Return the layer's dtype (integers rounded and saturated), so
+        contrast limits carry over; otherwise float.
+
+    Returns
+    -------
+    list of (data, kwargs, 'image')
+        napari LayerDataTuples (the generator's return value).
+    """
+    if not factor >= 1:
+        raise ValueError(f"The factor must be >= 1 for super-resolution, got {factor}.")
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    n_sp = layer.ndim
+    factors = [1.0] * (n_sp - 2) + [float(factor)] * 2
+    ch = -1 if layer.rgb else None
+    color = "ycbcr" if layer.rgb and data.shape[-1] in (3, 4) else "channels"
+    kw = dict(
+        channel_axis=ch,
+        preserve_range=True,
+        model=model,
+        device=device,
+        tile_size=tile_size,
+        precision=precision,
+        color_mode=color,
+    )
+    if _is_dask(data):
+        out = rescale(data, factors, **kw)
+        yield (1, 1)
+    else:
+        arr = np.asarray(data)
+        plan = make_plan(
+            arr.shape, arr.dtype, factors, channel_axis=ch, preserve_range=True, color_mode=color
+        )
+        out = yield from rescale_steps(
+            arr, plan, model=model, device=device, precision=precision, tile_size=tile_size
+        )
+    if keep_dtype:
+        out = _restore_dtype(out, data.dtype)
+    in_shape = [n for i, n in enumerate(data.shape) if not (layer.rgb and i == data.ndim - 1)]
+    out_shape = [n for i, n in enumerate(out.shape) if not (layer.rgb and i == out.ndim - 1)]
+    exact = [o / i for o, i in zip(out_shape, in_shape)]
+    scale, translate = overlay_geometry(layer.scale, layer.translate, exact)
+    return [(out, _layer_kwargs(layer, scale, translate, float(factor)), "image")]
+
+
+def upscale_layer(layer, factor: float, **kwargs):
+    """Run [iter_upscale_layer][srcnn_plugin._napari._core.iter_upscale_layer] to the end."""
+    steps = iter_upscale_layer(layer, factor, **kwargs)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value

@@ -1,0 +1,182 @@
+"""The dock widget: pick a layer and a factor, upscale in a background thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from magicgui.widgets import (
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSpinBox,
+    Label,
+    ProgressBar,
+    PushButton,
+    SpinBox,
+)
+
+from ._core import iter_upscale_layer
+
+__all__ = ["SRCNNWidget"]
+
+_FILE = "weights file..."
+
+
+class SRCNNWidget(Container):
+    """SRCNN super-resolution of an image layer, overlaid on its source.
+
+    Parameters
+    ----------
+    napari_viewer : napari.Viewer
+        The viewer (napari passes it).
+    """
+
+    def __init__(self, napari_viewer):
+        from .._device import available_devices
+        from ..models.registry import default_model, list_models
+
+        super().__init__(labels=True)
+        self._viewer = napari_viewer
+        self._worker = None
+        self.layer = ComboBox(
+            label="image",
+            choices=self._image_layers,
+            tooltip="Image layer to upscale (2-D, stacks, RGB).",
+        )
+        self.factor = FloatSpinBox(
+            label="factor",
+            value=2.0,
+            min=1.0,
+            max=16.0,
+            step=0.5,
+            tooltip="Upscaling factor of the in-plane (last two) axes; any value >= 1.",
+        )
+        self.model = ComboBox(
+            label="model",
+            choices=[*list_models(), _FILE],
+            value=default_model(),
+            tooltip="Bundled SRCNN or a weights file from srcnn-plugin train.",
+        )
+        self.weights = FileEdit(
+            label="weights",
+            filter="*.pt",
+            visible=False,
+            tooltip="Weights file (.pt) written by srcnn-plugin train.",
+        )
+        self.device = ComboBox(
+            label="device",
+            choices=["auto", *available_devices()],
+            value="auto",
+            tooltip="auto: CUDA, then MPS, then CPU.",
+        )
+        self.tile_size = SpinBox(
+            label="tile size",
+            value=0,
+            min=0,
+            max=8192,
+            step=64,
+            tooltip="Output tile side in pixels; 0 = automatic. Tiles "
+            "bound memory; results do not depend on them.",
+        )
+        self.run_button = PushButton(text="Upscale")
+        self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.progress = ProgressBar(value=0, min=0, max=1, label="progress")
+        self.status = Label(value="")
+        self.extend(
+            [
+                self.layer,
+                self.factor,
+                self.model,
+                self.weights,
+                self.device,
+                self.tile_size,
+                self.run_button,
+                self.cancel_button,
+                self.progress,
+                self.status,
+            ]
+        )
+        self.model.changed.connect(self._on_model)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        events = napari_viewer.layers.events
+        events.inserted.connect(self._refresh)
+        events.removed.connect(self._refresh)
+
+    def _image_layers(self, *_):
+        from napari.layers import Image
+
+        return [ly for ly in self._viewer.layers if isinstance(ly, Image)]
+
+    def _refresh(self, *_):
+        self.layer.reset_choices()
+
+    def _on_model(self, value):
+        self.weights.visible = value == _FILE
+
+    def _options(self) -> dict:
+        model = self.model.value
+        if model == _FILE:
+            path = Path(self.weights.value)
+            if not path.is_file():
+                raise ValueError("Choose a weights file (.pt) or a bundled model.")
+            model = str(path)
+        return {
+            "model": model,
+            "device": None if self.device.value == "auto" else self.device.value,
+            "tile_size": self.tile_size.value or None,
+        }
+
+    def run(self):
+        """Start upscaling the chosen layer in a worker thread."""
+        from napari.qt.threading import thread_worker
+        from napari.utils.notifications import show_error
+
+        layer = self.layer.value
+        if layer is None:
+            show_error("No image layer to upscale: open or choose an image layer.")
+            return None
+        try:
+            opts = self._options()
+        except ValueError as exc:
+            show_error(str(exc))
+            return None
+        factor = float(self.factor.value)
+
+        @thread_worker
+        def work():
+            return (yield from iter_upscale_layer(layer, factor, **opts))
+
+        worker = work()
+        worker.yielded.connect(self._on_progress)
+        worker.returned.connect(self._on_done)
+        worker.errored.connect(lambda exc: show_error(f"SRCNN failed: {exc}"))
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        self.run_button.enabled = False
+        self.cancel_button.enabled = True
+        self.progress.value = 0
+        self.status.value = f"upscaling {layer.name} x{factor:g}..."
+        worker.start()
+        return worker
+
+    def cancel(self):
+        """Stop after the current tile."""
+        if self._worker is not None:
+            self._worker.quit()
+            self.status.value = "cancelled"
+
+    def _on_progress(self, value):
+        done, total = value
+        self.progress.max = total
+        self.progress.value = done
+
+    def _on_done(self, layer_data):
+        for data, kwargs, _ in layer_data or []:
+            self._viewer.add_image(data, **kwargs)
+        self.status.value = "done"
+
+    def _on_finished(self):
+        self.run_button.enabled = True
+        self.cancel_button.enabled = False
+        self._worker = None

@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+napari = pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from srcnn_plugin._napari._widget import SRCNNWidget  # noqa: E402
+
+pytestmark = pytest.mark.napari
+
+
+def test_widget_upscales_layer(make_napari_viewer, qtbot, cells):
+    viewer = make_napari_viewer()
+    src = viewer.add_image(
+        (cells * 255).astype(np.uint8), scale=(0.5, 0.5), name="cells", colormap="green"
+    )
+    widget = SRCNNWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.layer.value is src
+    widget.factor.value = 2
+    widget.tile_size.value = 64
+    ticks = []
+    from qtpy.QtCore import QTimer
+
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    timer.stop()
+    qtbot.waitUntil(lambda: len(viewer.layers) == 2, timeout=5_000)
+    out = viewer.layers[-1]
+    assert out.name == "cells SRCNN x2"
+    assert out.data.shape == (400, 480) and out.data.dtype == np.uint8
+    np.testing.assert_allclose(out.scale, [0.25, 0.25])
+    np.testing.assert_allclose(out.translate, [-0.125, -0.125])
+    assert out.colormap.name == "green"
+    assert tuple(out.contrast_limits) == tuple(src.contrast_limits)
+    assert widget.progress.value == widget.progress.max > 1
+    assert len(ticks) > 0  # the event loop kept running during the work
+
+
+def test_cancel_stops_work(make_napari_viewer, qtbot, cells):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.stack([cells] * 6).astype(np.float32))
+    widget = SRCNNWidget(viewer)
+    widget.tile_size.value = 64
+    worker = widget.run()
+    with qtbot.waitSignal(worker.yielded, timeout=30_000):
+        pass
+    widget.cancel()
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    assert len(viewer.layers) == 1
+    assert widget.status.value == "cancelled" and widget.run_button.enabled
+
+
+def test_error_becomes_notification(make_napari_viewer, qtbot, monkeypatch, cells):
+    viewer = make_napari_viewer()
+    viewer.add_image(cells)
+    widget = SRCNNWidget(viewer)
+    widget.model.value = "weights file..."
+    errors = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", errors.append)
+    assert widget.run() is None
+    assert errors and "weights file" in errors[0]
+
+
+def test_plugin_found_by_npe2_and_sample_opens(make_napari_viewer):
+    from npe2 import PluginManager
+
+    pm = PluginManager.instance()
+    pm.discover()
+    manifest = pm.get_manifest("srcnn-plugin")
+    assert {c.id for c in manifest.contributions.commands} >= {
+        "srcnn-plugin.make_widget",
+        "srcnn-plugin.low_res_cells",
+    }
+    menus = manifest.contributions.menus
+    assert "napari/layers/filter" in menus
+    viewer = make_napari_viewer()
+    viewer.open_sample("srcnn-plugin", "low_res_cells")
+    assert viewer.layers[0].data.shape == (220, 184)
+    dw, widget = viewer.window.add_plugin_dock_widget("srcnn-plugin", "SRCNN super-resolution")
+    assert isinstance(widget, SRCNNWidget)
