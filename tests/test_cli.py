@@ -170,3 +170,9 @@ def test_error_is_one_line(capsys):
     assert main(["evaluate", "/nonexistent/dir", "-s", "2"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
+
+
+def test_bundled_sample(tmp_path):
+    assert main(["upscale", "--sample", "-s", "2", "-o", str(tmp_path), "-q"]) == 0
+    img = iio.imread(tmp_path / "butterfly_lr_x2_x2.png")
+    assert img.shape == (256, 256, 3) and img.dtype == np.uint8

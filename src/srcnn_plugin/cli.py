@@ -26,10 +26,16 @@ def _fmt(scale: float) -> str:
 
 
 # --------------------------------------------------------------------- upscale
-def _collect(inputs, pattern: str, recursive: bool, list_file: Path | None) -> list[Path]:
+def _collect(
+    inputs, pattern: str, recursive: bool, list_file: Path | None, sample: bool = False
+) -> list[Path]:
     from ._io import IMAGE_SUFFIXES
 
     items = [Path(p) for p in inputs]
+    if sample:
+        from .data import sample_path
+
+        items.append(Path(str(sample_path())))
     if list_file is not None:
         lines = list_file.read_text().splitlines()
         items += [Path(s.strip()) for s in lines if s.strip() and not s.startswith("#")]
@@ -124,7 +130,9 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
 def _cmd_upscale(args) -> int:
     from tqdm.auto import tqdm
 
-    files = _collect(args.inputs, args.glob, args.recursive, args.list)
+    files = _collect(args.inputs, args.glob, args.recursive, args.list, args.sample)
+    if args.sample and args.output is None:
+        args.output = Path.cwd()
     suffix = args.suffix if args.suffix is not None else f"_x{_fmt(max(args.scale))}"
     jobs, failed, skipped = [], [], 0
     for src in files:
@@ -264,6 +272,7 @@ def _cmd_info(args) -> int:
 # ---------------------------------------------------------------------- parser
 _EXAMPLES = {
     "upscale": """examples:
+  srcnn-plugin upscale --sample --scale 2              # bundled sample -> ./butterfly_lr_x2_x2.png
   srcnn-plugin upscale cells.tif --scale 2            # -> cells_x2.tif (Y and X doubled)
   srcnn-plugin upscale data/ -o up/ --glob '*.tif' --recursive --skip-existing
   srcnn-plugin upscale stack.tif --scale 1 2 2        # per-axis factors (Z Y X)
@@ -312,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="*", help="image files or folders")
     p.add_argument("--list", type=Path, help="text file with one input path per line")
+    p.add_argument(
+        "--sample",
+        action="store_true",
+        help="add the bundled sample image (butterfly, 128x128 RGB) to the inputs",
+    )
     p.add_argument("--glob", default="*", help="pattern for files in folders (default: *)")
     p.add_argument("-r", "--recursive", action="store_true", help="search folders recursively")
     p.add_argument(

@@ -1,8 +1,15 @@
+import os
+
 import numpy as np
 import pytest
 
 napari = pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
+if not os.environ.get("DISPLAY"):
+    pytest.skip(
+        "no display: install Xvfb (pytest-xvfb starts it) to run widget tests",
+        allow_module_level=True,
+    )
 
 from srcnn_plugin._napari._widget import SRCNNWidget  # noqa: E402
 

@@ -1,0 +1,69 @@
+"""Peak memory of rescale on a 4096x4096 uint16 image at x2.
+
+Run: ``python benchmarks/bench_memory.py [--size 4096] [--scale 2]``
+
+Each case runs in a fresh subprocess; the peak resident memory added by the
+call (``ru_maxrss`` after minus resident memory before, input and model
+already loaded) is compared with the output's size. Target: peak <= output
+size + 512 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+CHILD = r"""
+import json, resource, sys
+import numpy as np
+import srcnn_plugin
+
+size, scale, kw = int(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
+img = (np.random.default_rng(0).random((size, size)) * 4095).astype(np.uint16)
+srcnn_plugin.rescale(img[:64, :64], scale, **kw)          # load model, warm up
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+before = rss()
+peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+out = srcnn_plugin.rescale(img, scale, **kw)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"added_peak": peak - max(before, 0), "peak_before": peak_before,
+                  "output_bytes": out.nbytes, "out_shape": out.shape, "dtype": str(out.dtype)}))
+"""
+
+
+def run(size, scale, kw):
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, str(size), str(scale), json.dumps(kw)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", type=int, default=4096)
+    ap.add_argument("--scale", type=float, default=2)
+    args = ap.parse_args(argv)
+    mb = 2**20
+    rows = []
+    for label, kw in [("default (float64 out)", {}), ("preserve_range", {"preserve_range": True})]:
+        r = run(args.size, args.scale, kw)
+        extra = (r["added_peak"] - r["output_bytes"]) / mb
+        rows.append(
+            f"| {args.size}x{args.size} uint16 x{args.scale:g} {label} | "
+            f"{r['output_bytes'] / mb:.0f} | {r['added_peak'] / mb:.0f} | "
+            f"{extra:.0f} | {'yes' if extra <= 512 else 'NO'} |"
+        )
+    print("| case | output MB | peak added MB | peak - output MB | within +512 MB |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

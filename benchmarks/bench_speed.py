@@ -1,0 +1,101 @@
+"""Throughput of rescale against the CPU's GEMM ceiling and other upscalers.
+
+Run: ``python benchmarks/bench_speed.py [--sizes 256 1024 2048] [--scale 2]``
+
+Prints, in one run on this machine: the fp32 and bf16 matrix-product ceilings
+(GFLOP/s), the SRCNN bound they imply (MPix/s), then for each output size the
+output MPix/s of ``rescale`` (fp32 and bf16), of a naive whole-image torch
+SRCNN, of ``skimage.transform.rescale(order=3)`` and ``cv2.resize(INTER_CUBIC)``,
+and rescale's ratio to the fp32 bound. Compare ratios, not absolute numbers:
+the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+from _common import best_of, machine, markdown
+
+import srcnn_plugin
+from srcnn_plugin.models.registry import get_model
+from srcnn_plugin.models.srcnn import predict_padded
+
+
+def gemm_gflops(dtype, n: int = 2048) -> float:
+    a = torch.randn(n, n, dtype=dtype)
+    b = torch.randn(n, n, dtype=dtype)
+    t = best_of(lambda: a @ b, repeat=3)
+    return 2 * n**3 / t / 1e9
+
+
+def naive_srcnn(lr: np.ndarray, scale: float):
+    """Whole-image bicubic + SRCNN forward, no tiling (the baseline)."""
+    from srcnn_plugin._imresize import imresize
+
+    model = get_model().model
+    bic = imresize(lr, scale).astype(np.float32)
+    with torch.inference_mode():
+        return predict_padded(model, torch.from_numpy(bic)[None, None])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
+    ap.add_argument("--scale", type=float, default=2)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-naive", action="store_true", help="skip the whole-image baseline")
+    args = ap.parse_args(argv)
+    macs = get_model().config.macs_per_pixel
+    f32 = gemm_gflops(torch.float32)
+    bf16 = gemm_gflops(torch.bfloat16)
+    bound32 = f32 * 1e9 / (2 * macs) / 1e6
+    bound16 = bf16 * 1e9 / (2 * macs) / 1e6
+    print(f"machine: {machine()}")
+    print(
+        f"GEMM ceiling: fp32 {f32:.0f} GFLOP/s, bf16 {bf16:.0f} GFLOP/s; SRCNN "
+        f"{srcnn_plugin.model_info(srcnn_plugin.list_models()[0])['architecture']} "
+        f"({macs} MAC/px) bound: {bound32:.2f} MPix/s fp32, {bound16:.2f} MPix/s bf16\n"
+    )
+    try:
+        import cv2
+    except ImportError:
+        cv2 = None
+    from skimage.transform import rescale as sk_rescale
+
+    rows = []
+    rng = np.random.default_rng(0)
+    for out in args.sizes:
+        n = int(round(out / args.scale))
+        lr = rng.random((n, n)).astype(np.float32)
+        mpix = (out * out) / 1e6
+        row = {"output": f"{out}x{out}"}
+        t = best_of(lambda: srcnn_plugin.rescale(lr, args.scale, device="cpu"), args.repeat)
+        row["rescale fp32 MPix/s"] = mpix / t
+        row["ratio to fp32 bound"] = mpix / t / bound32
+        t16 = best_of(
+            lambda: srcnn_plugin.rescale(lr, args.scale, device="cpu", precision="bfloat16"),
+            args.repeat,
+        )
+        row["rescale bf16 MPix/s"] = mpix / t16
+        row["bf16 / fp32"] = t / t16
+        if not args.no_naive:
+            tn = best_of(lambda: naive_srcnn(lr, args.scale), args.repeat)
+            row["naive torch MPix/s"] = mpix / tn
+            row["rescale / naive"] = tn / t
+        ts = best_of(lambda: sk_rescale(lr, args.scale, order=3), args.repeat)
+        row["skimage order=3 MPix/s"] = mpix / ts
+        if cv2 is not None:
+            tc = best_of(
+                lambda: cv2.resize(lr, (out, out), interpolation=cv2.INTER_CUBIC), args.repeat
+            )
+            row["cv2 cubic MPix/s"] = mpix / tc
+        rows.append(row)
+        print(markdown([row]).splitlines()[-1], flush=True)
+    print()
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
