@@ -40,6 +40,30 @@ def naive_srcnn(lr: np.ndarray, scale: float):
         return predict_padded(model, torch.from_numpy(bic)[None, None])
 
 
+def measure(lr, out, scale, repeat, naive, bound32, cv2, sk_rescale) -> dict:
+    """One table row: throughputs for one output size."""
+    mpix = (out * out) / 1e6
+    row = {"output": f"{out}x{out}"}
+    t = best_of(lambda: srcnn_plugin.rescale(lr, scale, device="cpu"), repeat)
+    row["rescale fp32 MPix/s"] = mpix / t
+    row["ratio to fp32 bound"] = mpix / t / bound32
+    t16 = best_of(
+        lambda: srcnn_plugin.rescale(lr, scale, device="cpu", precision="bfloat16"), repeat
+    )
+    row["rescale bf16 MPix/s"] = mpix / t16
+    row["bf16 / fp32"] = t / t16
+    if naive:
+        tn = best_of(lambda: naive_srcnn(lr, scale), repeat)
+        row["naive torch MPix/s"] = mpix / tn
+        row["rescale / naive"] = tn / t
+    ts = best_of(lambda: sk_rescale(lr, scale, order=3), repeat)
+    row["skimage order=3 MPix/s"] = mpix / ts
+    if cv2 is not None:
+        tc = best_of(lambda: cv2.resize(lr, (out, out), interpolation=cv2.INTER_CUBIC), repeat)
+        row["cv2 cubic MPix/s"] = mpix / tc
+    return row
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -69,28 +93,7 @@ def main(argv=None):
     for out in args.sizes:
         n = int(round(out / args.scale))
         lr = rng.random((n, n)).astype(np.float32)
-        mpix = (out * out) / 1e6
-        row = {"output": f"{out}x{out}"}
-        t = best_of(lambda: srcnn_plugin.rescale(lr, args.scale, device="cpu"), args.repeat)
-        row["rescale fp32 MPix/s"] = mpix / t
-        row["ratio to fp32 bound"] = mpix / t / bound32
-        t16 = best_of(
-            lambda: srcnn_plugin.rescale(lr, args.scale, device="cpu", precision="bfloat16"),
-            args.repeat,
-        )
-        row["rescale bf16 MPix/s"] = mpix / t16
-        row["bf16 / fp32"] = t / t16
-        if not args.no_naive:
-            tn = best_of(lambda: naive_srcnn(lr, args.scale), args.repeat)
-            row["naive torch MPix/s"] = mpix / tn
-            row["rescale / naive"] = tn / t
-        ts = best_of(lambda: sk_rescale(lr, args.scale, order=3), args.repeat)
-        row["skimage order=3 MPix/s"] = mpix / ts
-        if cv2 is not None:
-            tc = best_of(
-                lambda: cv2.resize(lr, (out, out), interpolation=cv2.INTER_CUBIC), args.repeat
-            )
-            row["cv2 cubic MPix/s"] = mpix / tc
+        row = measure(lr, out, args.scale, args.repeat, not args.no_naive, bound32, cv2, sk_rescale)
         rows.append(row)
         print(markdown([row]).splitlines()[-1], flush=True)
     print()
