@@ -70,8 +70,8 @@ def _block(xblk, job, tp):
     os_ = out.transpose(order)
     n_stack = len(plan.stack_axes)
     planes = list(np.ndindex(*xs.shape[:n_stack])) if n_stack else [()]
-    for i in planes:
-        job.run(engine, xs, os_, [i], tp, src_origin=tp.src[::2], out_origin=(y0, x0))
+    for group in job.groups(planes):
+        job.run(engine, xs, os_, group, tp, src_origin=tp.src[::2], out_origin=(y0, x0))
     return out
 
 

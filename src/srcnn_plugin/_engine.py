@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import copy
 import threading
+import warnings
 
 import numpy as np
 
 from ._device import resolve_device
 from ._tiling import TilePlan
 
-__all__ = ["Engine", "PRECISIONS", "is_out_of_memory"]
+__all__ = ["Engine", "PRECISIONS", "is_out_of_memory", "cpu_has_bf16"]
 
 PRECISIONS = ("float32", "bfloat16", "float16")
 _CACHE: dict = {}
@@ -32,7 +33,22 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, oom) or "out of memory" in str(exc).lower()
 
 
+def cpu_has_bf16() -> bool:
+    """True if this CPU runs bfloat16 convolutions natively (AVX-512 BF16 / AMX)."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def _check_precision(precision: str, device) -> str:
+    """Validate ``precision`` for ``device``; the precision actually used.
+
+    ``bfloat16`` on a CPU without native support falls back to ``float32``
+    with a warning (emulated bf16 convolutions are about 10x slower).
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; pass one of {PRECISIONS}.")
     if precision == "float16" and device.type == "cpu":
@@ -40,6 +56,14 @@ def _check_precision(precision: str, device) -> str:
             "float16 is only offered on GPUs; on the CPU pass precision='bfloat16' "
             "(fast on CPUs with AVX-512 BF16 or AMX) or 'float32'."
         )
+    if precision == "bfloat16" and device.type == "cpu" and not cpu_has_bf16():
+        warnings.warn(
+            "This CPU has no native bfloat16 (AVX-512 BF16/AMX); using float32, which is "
+            "faster here.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return "float32"
     return precision
 
 

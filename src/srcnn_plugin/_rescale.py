@@ -214,6 +214,11 @@ class TileJob:
     device: object
     precision: str
     tile: int
+    plane_batch: int = 1
+
+    def groups(self, planes: list) -> list[list]:
+        """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
+        return [planes[i : i + self.plane_batch] for i in range(0, len(planes), self.plane_batch)]
 
     def engine(self):
         """The [Engine][srcnn_plugin._engine.Engine] (models are cached per process)."""
@@ -321,7 +326,7 @@ def prepare_job(
     model = _resolve_model(model, plan, x_shape)
     loaded = get_model(model)
     dev = resolve_device(device)
-    _check_precision(precision, dev)
+    precision = _check_precision(precision, dev)
     n_sr = sum(plan.sr_channels)
     budget = memory_budget or (_DEFAULT_BUDGET if dev.type == "cpu" else 2**30)
     if tile_size is not None and (int(tile_size) != tile_size or tile_size < 1):
@@ -392,23 +397,32 @@ def rescale_steps(
     while True:
         try:
             tiles = tile_boxes(plan.work_out[p], plan.work_out[q], tile)
-            total, done = len(tiles) * len(planes), 0
+            groups = job.groups(planes)
+            total, done = len(tiles) * len(groups), 0
             for t in tiles:
                 tp = plan_tile(ry, rx, t, engine.halo)
-                for i in planes:
-                    job.run(engine, xs, os_, [i], tp)
+                for group in groups:
+                    job.run(engine, xs, os_, group, tp)
                     done += 1
                     yield (done, total)
             return out
         except Exception as exc:
-            # Only device out-of-memory is retried, with smaller tiles.
-            if engine.device.type == "cpu" or not is_out_of_memory(exc) or tile <= 32:
+            # Only device out-of-memory is retried: fewer planes per pass, then
+            # smaller tiles (results do not depend on either).
+            if (
+                engine.device.type == "cpu"
+                or not is_out_of_memory(exc)
+                or (tile <= 32 and job.plane_batch == 1)
+            ):
                 raise
             import torch
 
             if engine.device.type == "cuda":
                 torch.cuda.empty_cache()
-            tile //= 2
+            if job.plane_batch > 1:
+                job.plane_batch //= 2
+            else:
+                tile //= 2
 
 
 def tile_boxes(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:

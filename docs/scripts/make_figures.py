@@ -1,0 +1,124 @@
+"""Regenerate the documentation figures from bundled or shared data.
+
+Run (napari screenshot needs a display, e.g. ``xvfb-run -a``)::
+
+    python docs/scripts/make_figures.py [--no-napari]
+
+Writes ``docs/figures/before_after.png`` (bicubic vs SRCNN crops, x3, Set14
+"comic" or the bundled sample), ``docs/figures/psnr_vs_scale.png`` (Set5 Y-PSNR
+of bicubic, skimage order 3 and SRCNN against the factor) and
+``docs/figures/napari.png`` (a real viewer with source and result side by side).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+import srcnn_plugin
+from srcnn_plugin._imresize import imresize
+
+ROOT = Path(__file__).resolve().parents[2]
+FIG = ROOT / "docs" / "figures"
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+def _to8(x):
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def before_after():
+    comic = SHARED / "Set14" / "comic.png"
+    if comic.exists():
+        hr = iio.imread(comic)[..., :3].astype(np.float64)
+        lr = imresize(hr[: hr.shape[0] // 3 * 3, : hr.shape[1] // 3 * 3], 1 / 3)
+        scale = 3
+    else:
+        from srcnn_plugin.data import sample_image
+
+        lr = sample_image().astype(np.float64)
+        scale = 2
+    bic = imresize(lr, scale)
+    sr = srcnn_plugin.rescale(lr, scale, channel_axis=-1, preserve_range=True, color_mode="ycbcr")
+    h, w = bic.shape[:2]
+    crop = (slice(h // 4, h // 4 + 160), slice(w // 4, w // 4 + 160))
+    a, b = _to8(bic[crop]), _to8(sr[crop])
+    a = np.kron(a, np.ones((2, 2, 1))).astype(np.uint8)
+    b = np.kron(b, np.ones((2, 2, 1))).astype(np.uint8)
+    gap = np.full((a.shape[0], 8, 3), 255, np.uint8)
+    iio.imwrite(FIG / "before_after.png", np.concatenate([a, gap, b], axis=1))
+
+
+def psnr_vs_scale():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from skimage.transform import resize
+
+    from srcnn_plugin.training.data import list_images, read_luma
+    from srcnn_plugin.training.evaluate import psnr_y
+
+    set5 = SHARED / "Set5"
+    if not set5.exists():
+        print("skip psnr_vs_scale: ../shared/datasets/Set5 not found")
+        return
+    imgs = [read_luma(p).astype(np.float64) / 255 for p in list_images(set5)]
+    scales = [1.5, 2, 2.5, 3, 3.5, 4, 5, 6]
+    curves = {"bicubic": [], "skimage order=3": [], "srcnn_plugin": []}
+    for f in scales:
+        vals = {k: [] for k in curves}
+        for hr in imgs:
+            h, w = hr.shape
+            lr = imresize(hr, output_shape=(round(h / f), round(w / f)))
+            vals["bicubic"].append(psnr_y(hr, imresize(lr, output_shape=(h, w)), f))
+            vals["skimage order=3"].append(psnr_y(hr, resize(lr, (h, w), order=3), f))
+            sr = srcnn_plugin.rescale(lr, (h / lr.shape[0], w / lr.shape[1]), clip=False)
+            vals["srcnn_plugin"].append(psnr_y(hr, sr, f))
+        for k in curves:
+            curves[k].append(np.mean(vals[k]))
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
+    for k, v in curves.items():
+        ax.plot(scales, v, marker="o", label=k)
+    ax.set_xlabel("upscaling factor")
+    ax.set_ylabel("Set5 Y-PSNR (dB)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(FIG / "psnr_vs_scale.png")
+
+
+def napari_screenshot():
+    import napari
+
+    from srcnn_plugin._napari._core import upscale_layer
+    from srcnn_plugin._napari._sample_data import low_res_cells
+
+    viewer = napari.Viewer(show=False)
+    ((data, kw, _),) = low_res_cells()
+    src = viewer.add_image(data, **kw)
+    ((out, okw, _),) = upscale_layer(src, 3)
+    viewer.add_image(out, **okw)
+    viewer.grid.enabled = True
+    viewer.window.resize(1100, 700)
+    viewer.window.add_plugin_dock_widget("srcnn-plugin", "SRCNN super-resolution")
+    viewer.screenshot(str(FIG / "napari.png"), canvas_only=False)
+    viewer.close()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--no-napari", action="store_true")
+    args = ap.parse_args(argv)
+    FIG.mkdir(parents=True, exist_ok=True)
+    before_after()
+    psnr_vs_scale()
+    if not args.no_napari:
+        napari_screenshot()
+
+
+if __name__ == "__main__":
+    main()
