@@ -271,3 +271,33 @@ def test_bfloat16_close_to_float32_or_falls_back(natural):
         with pytest.warns(RuntimeWarning, match="no native bfloat16"):
             b = rescale(natural[:64, :64], 2, precision="bfloat16", device="cpu")
         assert_array_equal(a, b)
+
+
+# --- property-based: shapes, dtypes and scales -----------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_DTYPES = [np.uint8, np.uint16, np.int16, np.float16, np.float32, np.float64]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.tuples(st.integers(1, 24), st.integers(1, 24)),
+    dtype=st.sampled_from(_DTYPES),
+    scale=st.one_of(
+        st.floats(0.3, 4.0),
+        st.tuples(st.floats(1.0, 4.0), st.floats(1.0, 4.0)),
+    ),
+    seed=st.integers(0, 2**16),
+)
+def test_property_shape_dtype_range(shape, dtype, scale, seed):
+    rng = np.random.default_rng(seed)
+    img = (rng.random(shape) * 100).astype(dtype)
+    out = rescale(img, scale, preserve_range=True)
+    ref = transform.rescale(img.astype(np.float64), scale, preserve_range=True)
+    assert out.shape == ref.shape
+    assert out.dtype == transform.rescale(img, 1.0).dtype
+    assert np.all(np.isfinite(out))
+    lo, hi = float(img.min()), float(img.max())
+    tol = 1e-3 * max(hi - lo, 1)
+    assert out.min() >= lo - tol and out.max() <= hi + tol
