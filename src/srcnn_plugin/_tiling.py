@@ -114,7 +114,7 @@ def plan_tile(
     >>> ry, rx = axis_resampler(10, 20), axis_resampler(10, 20)
     >>> p = plan_tile(ry, rx, (0, 8, 8, 16), halo=8)
     >>> p.pad, p.my.shape
-    ((8, 0, 0, 0), (16, 10))
+    ((8, 0, 0, 4), (16, 10))
     """
     y0, y1, x0, x1 = out
     (r0, r1), pady, my = _axis_plan(ry, y0, y1, halo)
