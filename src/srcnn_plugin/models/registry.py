@@ -111,16 +111,19 @@ def get_model(model=None):
 
 
 def pick_model_for_scale(scale: float) -> str:
-    """Name of the bundled model whose trained scales are closest to ``scale``.
+    """Name of the bundled model to use at factor ``scale``.
+
+    The model trained for the largest factor not above ``scale`` is chosen
+    (it sharpens less than one trained for a larger factor would, so it never
+    over-sharpens); below every trained factor, the smallest one.
 
     Examples
     --------
     >>> pick_model_for_scale(3) in list_models()
     True
     """
-    best, best_d = None, float("inf")
-    for name in list_models():
-        d = min(abs(scale - s) for s in model_info(name)["scales"])
-        if d < best_d or (d == best_d and name == default_model()):
-            best, best_d = name, d
-    return best
+    entries = [(float(s), name) for name in list_models() for s in model_info(name)["scales"]]
+    below = [e for e in entries if e[0] <= scale + 1e-9]
+    if below:
+        return max(below, key=lambda e: (e[0], e[1] == default_model()))[1]
+    return min(entries, key=lambda e: (e[0], e[1] != default_model()))[1]
