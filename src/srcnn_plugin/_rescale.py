@@ -335,7 +335,24 @@ def prepare_job(
     span = np.where(hi > lo, hi - lo, 1.0)
     # Constant channels are resampled only (the network would add its bias).
     active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
-    return TileJob(plan, lo, span, active, lo0, hi0, clip, work_dtype, model, dev, precision, tile)
+    p, q = plan.plane
+    tile_px = min(tile, plan.work_out[p]) * min(tile, plan.work_out[q])
+    plane_batch = int(min(64, max(1, budget // (_BYTES_PER_PIXEL * tile_px * max(n_sr, 1)))))
+    return TileJob(
+        plan,
+        lo,
+        span,
+        active,
+        lo0,
+        hi0,
+        clip,
+        work_dtype,
+        model,
+        dev,
+        precision,
+        tile,
+        plane_batch,
+    )
 
 
 def rescale_steps(
