@@ -91,3 +91,20 @@ def test_plugin_found_by_npe2_and_sample_opens(make_napari_viewer):
     assert viewer.layers[0].data.shape == (220, 184)
     dw, widget = viewer.window.add_plugin_dock_widget("srcnn-plugin", "SRCNN super-resolution")
     assert isinstance(widget, SRCNNWidget)
+
+
+def test_all_selected_channels(make_napari_viewer, qtbot, cells):
+    viewer = make_napari_viewer()
+    layers = viewer.add_image(
+        np.stack([cells[:64, :64], cells[64:128, :64]]), channel_axis=0, name=["c0", "c1"]
+    )
+    viewer.layers.selection.update(layers)
+    widget = SRCNNWidget(viewer)
+    widget.all_selected.value = True
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: len(viewer.layers) == 4, timeout=5_000)
+    names = [ly.name for ly in viewer.layers]
+    assert "c0 SRCNN x2" in names and "c1 SRCNN x2" in names
+    assert widget.progress.value == widget.progress.max

@@ -15,7 +15,13 @@ import numpy as np
 
 from .._rescale import _is_dask, make_plan, rescale, rescale_steps
 
-__all__ = ["overlay_geometry", "iter_upscale_layer", "upscale_layer", "output_name"]
+__all__ = [
+    "overlay_geometry",
+    "iter_upscale_layer",
+    "iter_upscale_layers",
+    "upscale_layer",
+    "output_name",
+]
 
 
 def output_name(name: str, factor: float) -> str:
@@ -141,6 +147,29 @@ def iter_upscale_layer(
     exact = [o / i for o, i in zip(out_shape, in_shape)]
     scale, translate = overlay_geometry(layer.scale, layer.translate, exact)
     return [(out, _layer_kwargs(layer, scale, translate, float(factor)), "image")]
+
+
+def iter_upscale_layers(layers, factor: float, **kwargs) -> Iterator[tuple[int, int]]:
+    """Upscale several layers (e.g. the channels of a split multichannel image).
+
+    Yields ``(done, total)`` with ``total`` counting every layer's steps as
+    they become known; returns all LayerDataTuples.
+    """
+    results, offset = [], 0
+    for k, layer in enumerate(layers):
+        last = (0, 1)
+        steps = iter_upscale_layer(layer, factor, **kwargs)
+        while True:
+            try:
+                done, total = next(steps)
+            except StopIteration as stop:
+                results.extend(stop.value)
+                break
+            last = (done, total)
+            remaining = (len(layers) - k - 1) * total
+            yield (offset + done, offset + total + remaining)
+        offset += last[1]
+    return results
 
 
 def upscale_layer(layer, factor: float, **kwargs):

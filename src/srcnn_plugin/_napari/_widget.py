@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from magicgui.widgets import (
+    CheckBox,
     ComboBox,
     Container,
     FileEdit,
@@ -15,7 +16,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ._core import iter_upscale_layer
+from ._core import iter_upscale_layers
 
 __all__ = ["SRCNNWidget"]
 
@@ -78,6 +79,12 @@ class SRCNNWidget(Container):
             tooltip="Output tile side in pixels; 0 = automatic. Tiles "
             "bound memory; results do not depend on them.",
         )
+        self.all_selected = CheckBox(
+            text="all selected image layers",
+            value=False,
+            tooltip="Upscale every selected image layer, e.g. all channels of a "
+            "multichannel image that napari split into layers.",
+        )
         self.run_button = PushButton(text="Upscale")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.progress = ProgressBar(value=0, min=0, max=1, label="progress")
@@ -90,6 +97,7 @@ class SRCNNWidget(Container):
                 self.weights,
                 self.device,
                 self.tile_size,
+                self.all_selected,
                 self.run_button,
                 self.cancel_button,
                 self.progress,
@@ -107,6 +115,13 @@ class SRCNNWidget(Container):
         from napari.layers import Image
 
         return [ly for ly in self._viewer.layers if isinstance(ly, Image)]
+
+    def _targets(self) -> list:
+        from napari.layers import Image
+
+        if self.all_selected.value:
+            return [ly for ly in self._viewer.layers.selection if isinstance(ly, Image)]
+        return [self.layer.value] if self.layer.value is not None else []
 
     def _refresh(self, *_):
         self.layer.reset_choices()
@@ -132,8 +147,8 @@ class SRCNNWidget(Container):
         from napari.qt.threading import thread_worker
         from napari.utils.notifications import show_error
 
-        layer = self.layer.value
-        if layer is None:
+        layers = self._targets()
+        if not layers:
             show_error("No image layer to upscale: open or choose an image layer.")
             return None
         try:
@@ -145,7 +160,7 @@ class SRCNNWidget(Container):
 
         @thread_worker
         def work():
-            return (yield from iter_upscale_layer(layer, factor, **opts))
+            return (yield from iter_upscale_layers(layers, factor, **opts))
 
         worker = work()
         worker.yielded.connect(self._on_progress)
@@ -156,7 +171,8 @@ class SRCNNWidget(Container):
         self.run_button.enabled = False
         self.cancel_button.enabled = True
         self.progress.value = 0
-        self.status.value = f"upscaling {layer.name} x{factor:g}..."
+        names = ", ".join(ly.name for ly in layers)
+        self.status.value = f"upscaling {names} x{factor:g}..."
         worker.start()
         return worker
 
