@@ -70,13 +70,22 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, default=2)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-naive", action="store_true", help="skip the whole-image baseline")
+    ap.add_argument(
+        "--tiles",
+        type=int,
+        nargs="*",
+        default=[128, 256, 512, 1024],
+        help="tile sizes to sweep at the largest size (none: skip)",
+    )
     args = ap.parse_args(argv)
     macs = get_model().config.macs_per_pixel
     f32 = gemm_gflops(torch.float32)
     bf16 = gemm_gflops(torch.bfloat16)
     bound32 = f32 * 1e9 / (2 * macs) / 1e6
     bound16 = bf16 * 1e9 / (2 * macs) / 1e6
-    print(f"machine: {machine()}")
+    from srcnn_plugin._engine import cpu_has_bf16
+
+    print(f"machine: {machine()}; native bf16: {cpu_has_bf16()}")
     print(
         f"GEMM ceiling: fp32 {f32:.0f} GFLOP/s, bf16 {bf16:.0f} GFLOP/s; SRCNN "
         f"{srcnn_plugin.model_info(srcnn_plugin.list_models()[0])['architecture']} "
@@ -98,6 +107,22 @@ def main(argv=None):
         print(markdown([row]).splitlines()[-1], flush=True)
     print()
     print(markdown(rows))
+    if args.tiles:
+        out = args.sizes[-1]
+        n = int(round(out / args.scale))
+        lr = rng.random((n, n)).astype(np.float32)
+        sweep = []
+        for tile in args.tiles:
+            t = best_of(
+                lambda tile=tile: srcnn_plugin.rescale(
+                    lr, args.scale, device="cpu", tile_size=tile
+                ),
+                args.repeat,
+            )
+            mp = out * out / 1e6 / t
+            sweep.append({"tile": tile, "MPix/s": mp, "ratio to fp32 bound": mp / bound32})
+        print(f"\ntile-size sweep at {out}x{out}:\n")
+        print(markdown(sweep))
 
 
 if __name__ == "__main__":

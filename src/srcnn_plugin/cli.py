@@ -78,6 +78,16 @@ def _factors(img, scale: list[float]) -> dict:
     return dict(zip(spatial, scale))
 
 
+def _tile_progress(args, data, factors) -> bool:
+    """Tile progress bar for big images (over 16 MPix out), or always with -v."""
+    if args.quiet:
+        return False
+    out_px = data.size
+    for f in factors.values():
+        out_px *= f
+    return args.verbose > 0 or out_px > 16e6
+
+
 def _upscale_one(src: Path, dst: Path, args) -> str:
     import numpy as np
 
@@ -113,7 +123,7 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
         tile_size=args.tile_size,
         color_mode=color,
         precision=args.precision,
-        progress=args.verbose > 0,
+        progress=_tile_progress(args, img.data, factors),
     )
     dtype = img.data.dtype
     if args.float:
