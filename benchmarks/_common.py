@@ -27,7 +27,9 @@ def markdown(rows: list[dict]) -> str:
 
 
 def _fmt(v) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) >= 1 else f"{v:.3g}"
+    return str(v)
 
 
 def machine() -> str:
