@@ -134,10 +134,9 @@ def read_image(path: str | os.PathLike) -> ImageFile:
     import imageio.v3 as iio
 
     # Decode from bytes: a corrupt file then cannot leave an open handle behind.
+    raw = path.read_bytes()
     try:
-        data = np.asarray(iio.imread(path.read_bytes(), extension=path.suffix.lower()))
-    except OSError:
-        raise
+        data = np.asarray(iio.imread(raw, extension=path.suffix.lower()))
     except Exception as exc:
         raise ValueError(f"{path.name}: cannot decode image ({exc}).") from exc
     if data.ndim == 3 and data.shape[-1] in (3, 4):

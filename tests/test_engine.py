@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from srcnn_plugin._engine import Engine, _check_precision
+from srcnn_plugin._tiling import axis_resampler, plan_tile
+from srcnn_plugin.models.registry import get_model
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(get_model(), "cpu")
+
+
+def _tile(n=20, f=2):
+    r = axis_resampler(n, n * f)
+    return plan_tile(r, r, (0, n * f, 0, n * f), 8)
+
+
+def test_flat_input_stays_flat(engine):
+    tp = _tile()
+    for level in (16 / 255, 0.3, 235 / 255):
+        slab = np.full((1, 20, 20), level, np.float32)
+        out = engine.run(slab, tp)
+        np.testing.assert_allclose(out, level, atol=1e-5)
+
+
+def test_bicubic_only_path(engine, rng):
+    tp = _tile()
+    slab = rng.random((2, 20, 20)).astype(np.float32)
+    out = engine.run(slab, tp, sr=False)
+    from srcnn_plugin._imresize import imresize
+
+    np.testing.assert_allclose(out[1], imresize(slab[1].astype(np.float64), 2), atol=1e-5)
+
+
+def test_shared_model_not_modified(engine):
+    loaded = get_model()
+    assert next(loaded.model.parameters()).device.type == "cpu"
+    assert engine.net is not loaded.model
+
+
+def test_precision_checks():
+    import torch
+
+    cpu = torch.device("cpu")
+    with pytest.raises(ValueError, match="Unknown precision"):
+        _check_precision("int8", cpu)
+    assert _check_precision("float32", cpu) == "float32"

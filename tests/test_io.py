@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+import tifffile
+
+from srcnn_plugin._io import ImageFile, read_image, write_image
+
+
+def test_plain_tiff_resolution_roundtrip(tmp_path, rng):
+    data = rng.integers(0, 60000, (20, 30), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "a.tif", data, resolution=(4.0, 4.0), resolutionunit=3)
+    img = read_image(tmp_path / "a.tif")
+    assert img.kind == "tiff" and img.axes == "YX"
+    assert img.pixel_size == pytest.approx({"X": 0.25, "Y": 0.25})
+    out = img.scaled(np.zeros((40, 60), np.uint16), {"Y": 2, "X": 2})
+    write_image(tmp_path / "b.tif", out)
+    back = read_image(tmp_path / "b.tif")
+    assert back.pixel_size == pytest.approx({"X": 0.125, "Y": 0.125})
+    assert back.extra["resolutionunit"] == 3
+
+
+def test_png_axes(tmp_path, rng):
+    import imageio.v3 as iio
+
+    iio.imwrite(tmp_path / "c.png", rng.integers(0, 255, (8, 9, 3), dtype=np.uint8))
+    img = read_image(tmp_path / "c.png")
+    assert img.axes == "YXS" and img.channel_axis == 2
+
+
+def test_refuses_existing_and_unknown(tmp_path):
+    (tmp_path / "x.tif").write_bytes(b"")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        write_image(tmp_path / "x.tif", ImageFile(np.zeros((2, 2), np.uint8), "YX", "tiff"))
+    with pytest.raises(ValueError, match="unsupported"):
+        read_image(tmp_path / "x.gif")
+
+
+def test_corrupt_png_is_value_error(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    with pytest.raises(ValueError, match="cannot decode"):
+        read_image(tmp_path / "bad.png")
