@@ -102,9 +102,13 @@ def napari_screenshot():
     src = viewer.add_image(data, **kw)
     ((out, okw, _),) = upscale_layer(src, 3)
     viewer.add_image(out, **okw)
-    viewer.grid.enabled = True
-    viewer.window.resize(1100, 700)
-    viewer.window.add_plugin_dock_widget("srcnn-plugin", "SRCNN super-resolution")
+    canvas = getattr(viewer, "canvas", None)
+    grid = canvas.grid if canvas is not None and hasattr(canvas, "grid") else viewer.grid
+    grid.enabled = True
+    viewer.window.resize(1200, 650)
+    _, widget = viewer.window.add_plugin_dock_widget("srcnn-plugin", "SRCNN super-resolution")
+    widget.factor.value = 3
+    viewer.reset_view()
     viewer.screenshot(str(FIG / "napari.png"), canvas_only=False)
     viewer.close()
 
