@@ -21,4 +21,6 @@ for s in 2 3 4 1.5; do
   python scripts/bundle_weights.py "$model" --name "srcnn-9-5-5-x$s" $default \
     --description "SRCNN 9-5-5 (residual) for x$s, trained on T91+BSD200" --metrics "$run/eval.json"
 done
-srcnn-plugin evaluate $D/Set5 $D/Set14 --scale 2 3 4 --markdown docs/tables/model_psnr.md
+srcnn-plugin evaluate $D/Set5 $D/Set14 --scale 2 3 4 --markdown docs/tables/model_psnr.md \
+  --json docs/tables/model_psnr.json
+python scripts/training_report.py "$RUNS"

@@ -1,0 +1,57 @@
+"""Write the model card's training-time and target tables from the run folders.
+
+Usage: ``python scripts/training_report.py [RUNS_DIR]`` (after finalize_models.sh).
+Reads ``RUNS/*/history.json`` and ``docs/tables/model_psnr.json``; writes
+``docs/tables/training_time.md`` and ``docs/tables/targets.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = {("Set5", 2): 36.66, ("Set5", 3): 32.75, ("Set5", 4): 30.49,
+         ("Set14", 2): 32.45, ("Set14", 3): 29.30, ("Set14", 4): 27.50}
+AIM = {("Set5", 2): 36.9, ("Set5", 3): 33.0, ("Set5", 4): 30.7,
+       ("Set14", 2): 32.6, ("Set14", 3): 29.45, ("Set14", 4): 27.65}
+
+
+def main(runs: Path) -> None:
+    rows = ["| run | steps | wall time (min) | best validation PSNR (dB) |", "|---|---|---|---|"]
+    for name in ["x234", "x1.5", "x2", "x3", "x4"]:
+        hist_path = runs / name / "history.json"
+        if not hist_path.exists():
+            continue
+        hist = json.loads(hist_path.read_text())
+        if name == "x234":
+            hist = [h for h in hist if h["step"] <= 6000]
+        best = max(hist, key=lambda h: h["val_mean"])
+        vals = ", ".join(f"x{float(k):g}: {v:.2f}" for k, v in best["val_psnr"].items())
+        label = "stage 1 (x2, x3, x4)" if name == "x234" else f"stage 2 {name}"
+        rows.append(f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
+                    f"{vals} (step {best['step']}) |")
+    rows.append("")
+    rows.append("Wall times are per run; the four stage-2 runs ran at the same time on the "
+                "two cores (1 thread each).")
+    (ROOT / "docs" / "tables" / "training_time.md").write_text("\n".join(rows) + "\n")
+
+    recs = json.loads((ROOT / "docs" / "tables" / "model_psnr.json").read_text())
+    got = {(r["dataset"], int(r["scale"])): r["psnr"] for r in recs if r["method"] == "srcnn"}
+    out = [
+        "| dataset | scale | ours | paper (must) | aim | vs paper |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, paper in PAPER.items():
+        ours = got.get(key)
+        if ours is None:
+            continue
+        out.append(f"| {key[0]} | x{key[1]} | {ours:.2f} | {paper:.2f} | {AIM[key]:.2f} | "
+                   f"{ours - paper:+.2f} |")
+    (ROOT / "docs" / "tables" / "targets.md").write_text("\n".join(out) + "\n")
+    print("\n".join(rows + [""] + out))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "runs")
