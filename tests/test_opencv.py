@@ -13,11 +13,11 @@ def bgr(natural):
 
 def test_tutorial_call_sequence(tmp_path, bgr):
     cv2 = pytest.importorskip("cv2")
-    from srcnn_plugin.models.registry import bundled_weights_path, default_model
+    from srcnn_plugin.models.registry import bundled_weights_path
 
     cv2.imwrite(str(tmp_path / "input.png"), bgr)
     path = tmp_path / "SRCNN_x3.pt"
-    path.write_bytes(bundled_weights_path(default_model()).read_bytes())
+    path.write_bytes(bundled_weights_path("srcnn-9-5-5-x3").read_bytes())
     # --- the dnn_superres tutorial, with our import and model name ---
     sr = sr_cv.DnnSuperResImpl_create()
     image = cv2.imread(str(tmp_path / "input.png"))

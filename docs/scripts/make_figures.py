@@ -93,7 +93,6 @@ def psnr_vs_scale():
 
 def napari_screenshot():
     import napari
-
     from srcnn_plugin._napari._core import upscale_layer
     from srcnn_plugin._napari._sample_data import low_res_cells
 

@@ -88,6 +88,7 @@ def rescale_dask(
     tile_size=None,
     memory_budget=None,
     color_mode="channels",
+    symmetric=True,
 ):
     """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes)."""
     import dask.array as da
@@ -130,6 +131,7 @@ def rescale_dask(
         memory_budget=memory_budget,
         clip=clip,
         work_dtype=work_dtype,
+        symmetric=symmetric,
     )
     p, q = plan.plane
     halo = job.engine().halo

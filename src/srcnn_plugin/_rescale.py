@@ -215,6 +215,7 @@ class TileJob:
     precision: str
     tile: int
     plane_batch: int = 1
+    symmetric: bool = True
 
     def groups(self, planes: list) -> list[list]:
         """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
@@ -225,7 +226,7 @@ class TileJob:
         from ._engine import Engine
         from .models.registry import get_model
 
-        return Engine(get_model(self.model), self.device, self.precision)
+        return Engine(get_model(self.model), self.device, self.precision, self.symmetric)
 
     def run(self, engine, xs, os_, group, tp, src_origin=(0, 0), out_origin=(0, 0)):
         """Compute tile ``tp`` for the planes ``group`` of ``xs`` into ``os_``.
@@ -316,6 +317,7 @@ def prepare_job(
     memory_budget,
     clip,
     work_dtype,
+    symmetric=True,
 ) -> TileJob:
     """Check the statistics and settle model, device and tile size for a plan."""
     from ._device import resolve_device
@@ -352,6 +354,7 @@ def prepare_job(
         precision,
         tile,
         plane_batch,
+        bool(symmetric),
     )
 
 
@@ -366,6 +369,7 @@ def rescale_steps(
     memory_budget=None,
     clip=True,
     out: np.ndarray | None = None,
+    symmetric: bool = True,
 ) -> Iterator[tuple[int, int]]:
     """Generator doing the work of ``rescale``; yields ``(done, total)`` per tile.
 
@@ -401,6 +405,7 @@ def rescale_steps(
         memory_budget=memory_budget,
         clip=clip,
         work_dtype=work_dtype,
+        symmetric=symmetric,
     )
     engine = job.engine()
     order = _plane_order(plan)
@@ -484,6 +489,7 @@ def rescale(
     memory_budget: int | None = None,
     color_mode: str = "channels",
     progress: bool | Callable[[int, int], None] = False,
+    symmetric: bool = True,
 ):
     """Upscale an image with SRCNN; a drop-in for ``skimage.transform.rescale``.
 
@@ -538,6 +544,11 @@ def rescale(
         alpha channel.
     progress : bool or callable
         ``True`` shows a tqdm bar; a callable gets ``(done, total)`` per tile.
+    symmetric : bool
+        Average the network over a 180-degree rotation, so that it is exactly
+        equivariant to point reflection and features keep their sub-pixel
+        position (centroids within 0.02 input pixels in the tests). ``False``
+        halves the network's cost.
 
     Raises
     ------
@@ -585,6 +596,7 @@ def rescale(
             tile_size=tile_size,
             memory_budget=memory_budget,
             color_mode=color_mode,
+            symmetric=symmetric,
         )
     arr = np.asarray(image)
     plan = make_plan(
@@ -604,6 +616,7 @@ def rescale(
         tile_size=tile_size,
         memory_budget=memory_budget,
         clip=clip,
+        symmetric=symmetric,
     )
     return _drain(steps, progress)
 

@@ -51,6 +51,7 @@ class Upscaler:
         "memory_budget",
         "color_mode",
         "progress",
+        "symmetric",
     )
 
     def __init__(self, scale, *, model=None, device=None, precision="float32", **options):

@@ -77,4 +77,4 @@ def test_resume_with_other_config_is_refused(tiny_set, tmp_path):
 
 def test_fine_tune_needs_same_architecture(tiny_set, tmp_path):
     with pytest.raises(ValueError, match="architecture"):
-        train(tiny_set, tmp_path / "f", _cfg(), init_weights="srcnn-9-5-5", progress=False)
+        train(tiny_set, tmp_path / "f", _cfg(), init_weights="srcnn-9-5-5-x2", progress=False)

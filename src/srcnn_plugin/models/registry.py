@@ -36,7 +36,7 @@ def list_models() -> list[str]:
 
     Examples
     --------
-    >>> "srcnn-9-5-5" in list_models()
+    >>> "srcnn-9-5-5-x2" in list_models()
     True
     """
     return sorted(_registry()["models"])
@@ -104,7 +104,7 @@ def get_model(model=None):
             f"{type(model).__name__}."
         )
     key = str(model)
-    if Path(key).suffix or Path(key).exists():
+    if key not in list_models() and (Path(key).suffix or Path(key).exists()):
         key = str(Path(key).resolve())
     with _LOCK:
         return _load_cached(key)

@@ -147,11 +147,12 @@ def load_weights(
 
     import torch
 
+    from .registry import bundled_weights_path, list_models, model_info
     from .srcnn import SRCNN, SRCNNConfig
 
-    if isinstance(source, str) and not Path(source).suffix and not Path(source).exists():
-        from .registry import bundled_weights_path, model_info
-
+    if isinstance(source, str) and (
+        source in list_models() or (not Path(source).suffix and not Path(source).exists())
+    ):
         info = model_info(source)
         expected_sha256 = info["sha256"]
         source = bundled_weights_path(source)
