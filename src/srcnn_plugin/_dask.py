@@ -115,24 +115,10 @@ def rescale_dask(
             clip=clip,
         )
         return da.from_array(out, chunks=image.chunksize)
-    lo, hi = (lo0, hi0) if plan.mix is None else _minmax(xw, plan.mix)
-    work_dtype = work_type(xw.dtype)
     job = prepare_job(
-        plan,
-        xw.shape,
-        lo0,
-        hi0,
-        lo,
-        hi,
-        model=model,
-        device=device,
-        precision=precision,
-        tile_size=tile_size,
-        memory_budget=memory_budget,
-        clip=clip,
-        work_dtype=work_dtype,
-        symmetric=symmetric,
-    )
+        plan, xw, lo0, hi0, _minmax, model=model, device=device, precision=precision,
+        tile_size=tile_size, memory_budget=memory_budget, clip=clip, symmetric=symmetric,
+    )  # fmt: skip
     p, q = plan.plane
     halo = job.engine().halo
     ry = axis_resampler(xw.shape[p], plan.work_out[p])

@@ -303,29 +303,23 @@ def pick_model_for_scale_spec(model, scale) -> object:
 
 
 def prepare_job(
-    plan,
-    x_shape,
-    lo0,
-    hi0,
-    lo,
-    hi,
-    *,
-    model,
-    device,
-    precision,
-    tile_size,
-    memory_budget,
-    clip,
-    work_dtype,
+    plan, x, lo0, hi0, minmax, *, model, device, precision, tile_size, memory_budget, clip,
     symmetric=True,
-) -> TileJob:
-    """Check the statistics and settle model, device and tile size for a plan."""
+) -> TileJob:  # fmt: skip
+    """Settle statistics, model, device and tile size for a plan (numpy and dask alike).
+
+    ``x`` is the work-layout array (numpy or dask), ``lo0``/``hi0`` its
+    per-channel range and ``minmax(x, mix)`` computes the range of the mixed
+    channels (only called for ``color_mode='ycbcr'``).
+    """
     from ._device import resolve_device
     from ._engine import _check_precision
     from .models.registry import get_model
 
     check_finite_range(lo0, hi0)
-    model = _resolve_model(model, plan, x_shape)
+    lo, hi = (lo0, hi0) if plan.mix is None else minmax(x, plan.mix)
+    work_dtype = work_type(x.dtype)
+    model = _resolve_model(model, plan, x.shape)
     loaded = get_model(model)
     dev = resolve_device(device)
     precision = _check_precision(precision, dev)
@@ -389,24 +383,10 @@ def rescale_steps(
         _fill_without_plane(x, out_w, plan, lo0, hi0, clip)
         yield (1, 1)
         return out
-    lo, hi = (lo0, hi0) if plan.mix is None else _mixed_minmax(x, plan.mix)
-    work_dtype = work_type(x.dtype)
     job = prepare_job(
-        plan,
-        x.shape,
-        lo0,
-        hi0,
-        lo,
-        hi,
-        model=model,
-        device=device,
-        precision=precision,
-        tile_size=tile_size,
-        memory_budget=memory_budget,
-        clip=clip,
-        work_dtype=work_dtype,
-        symmetric=symmetric,
-    )
+        plan, x, lo0, hi0, _mixed_minmax, model=model, device=device, precision=precision,
+        tile_size=tile_size, memory_budget=memory_budget, clip=clip, symmetric=symmetric,
+    )  # fmt: skip
     engine = job.engine()
     order = _plane_order(plan)
     xs, os_ = x.transpose(order), out_w.transpose(order)
