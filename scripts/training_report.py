@@ -20,7 +20,7 @@ AIM = {("Set5", 2): 36.9, ("Set5", 3): 33.0, ("Set5", 4): 30.7,
 
 def main(runs: Path) -> None:
     rows = ["| run | steps | wall time (min) | best validation PSNR (dB) |", "|---|---|---|---|"]
-    for name in ["x234", "x1.5", "x2", "x3", "x4"]:
+    for name in ["x234", "x1.5", "x2", "x3", "x4", "x2b", "x3b", "x4b"]:
         hist_path = runs / name / "history.json"
         if not hist_path.exists():
             continue
@@ -29,11 +29,16 @@ def main(runs: Path) -> None:
             hist = [h for h in hist if h["step"] <= 6000]
         best = max(hist, key=lambda h: h["val_mean"])
         vals = ", ".join(f"x{float(k):g}: {v:.2f}" for k, v in best["val_psnr"].items())
-        label = "stage 1 (x2, x3, x4)" if name == "x234" else f"stage 2 {name}"
+        if name == "x234":
+            label = "stage 1 (x2, x3, x4)"
+        elif name.endswith("b"):
+            label = f"stage 3 {name[:-1]}"
+        else:
+            label = f"stage 2 {name}"
         rows.append(f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
                     f"{vals} (step {best['step']}) |")
     rows.append("")
-    rows.append("Wall times are per run; the four stage-2 runs ran at the same time on the "
+    rows.append("Wall times are per run; the runs of a stage ran at the same time on the "
                 "two cores (1 thread each).")
     (ROOT / "docs" / "tables" / "training_time.md").write_text("\n".join(rows) + "\n")
 
