@@ -3,7 +3,7 @@
 * Output dtype: float32 in -> float32, float64 -> float64, float16 -> float32,
   integers -> float64 (``output_dtype``).
 * Integers are scaled to [0, 1] ([-1, 1] for signed) as ``img_as_float`` does,
-  unless ``preserve_range=True`` (``input_scale``).
+  unless ``preserve_range=True`` (``value_affine``).
 * The network sees each channel mapped affinely from its own minimum and
   maximum onto ``MODEL_RANGE``, the luminance range it was trained on; the map
   is inverted exactly on the output (see ``TileJob`` in ``_rescale``), so
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["output_dtype", "work_dtype", "input_scale", "MODEL_RANGE"]
+__all__ = ["output_dtype", "work_dtype", "value_affine", "input_scale", "MODEL_RANGE"]
 
 #: Range the bundled models were trained on (8-bit BT.601 Y: 16..235, / 255).
 MODEL_RANGE = (16.0 / 255.0, 235.0 / 255.0)
@@ -35,8 +35,30 @@ def output_dtype(dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
+def value_affine(dtype, preserve_range: bool) -> tuple[float, float]:
+    """``(a, b)`` such that ``a * stored + b`` is the value scikit-image works with.
+
+    Integers map as ``img_as_float`` maps them ([0, 1], signed: [-1, 1]) unless
+    ``preserve_range``; floats are kept.
+
+    Examples
+    --------
+    >>> value_affine(np.uint8, False) == (1 / 255, 0.0)
+    True
+    >>> value_affine(np.uint16, True)
+    (1.0, 0.0)
+    """
+    dtype = np.dtype(dtype)
+    if preserve_range or not np.issubdtype(dtype, np.integer):
+        return 1.0, 0.0
+    from skimage.util import img_as_float
+
+    f = img_as_float(np.array([0, 1], dtype=dtype)).astype(np.float64)
+    return float(f[1] - f[0]), float(f[0])
+
+
 def input_scale(dtype, preserve_range: bool) -> float:
-    """Factor that maps stored values to the output's value range.
+    """Slope of [value_affine][srcnn_plugin._dtype.value_affine].
 
     Examples
     --------
@@ -45,10 +67,7 @@ def input_scale(dtype, preserve_range: bool) -> float:
     >>> input_scale(np.uint16, True)
     1.0
     """
-    dtype = np.dtype(dtype)
-    if preserve_range or not np.issubdtype(dtype, np.integer):
-        return 1.0
-    return 1.0 / float(np.iinfo(dtype).max)
+    return value_affine(dtype, preserve_range)[0]
 
 
 def work_dtype(dtype) -> type:

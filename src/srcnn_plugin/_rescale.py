@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import MODEL_RANGE, output_dtype
+from ._dtype import MODEL_RANGE, output_dtype, value_affine
 from ._dtype import work_dtype as work_type
 from ._spline import spline_resample_axis
 from ._tiling import axis_resampler, plan_tile, tile_bounds
@@ -67,16 +67,6 @@ class RescalePlan:
         n = len(self.work_in) - 1
         skip = set(self.plane or ())
         return tuple(a for a in range(n) if a not in skip)
-
-
-def _dtype_affine(dtype, preserve_range: bool) -> tuple[float, float]:
-    dtype = np.dtype(dtype)
-    if preserve_range or not np.issubdtype(dtype, np.integer):
-        return 1.0, 0.0
-    from skimage.util import img_as_float
-
-    f = img_as_float(np.array([0, 1], dtype=dtype)).astype(np.float64)
-    return float(f[1] - f[0]), float(f[0])
 
 
 def make_plan(
@@ -144,7 +134,7 @@ def make_plan(
         mix=mix,
         sr_channels=sr,
         out_dtype=output_dtype(dtype),
-        affine=_dtype_affine(dtype, preserve_range),
+        affine=value_affine(dtype, preserve_range),
     )
 
 

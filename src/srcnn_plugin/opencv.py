@@ -157,17 +157,15 @@ class DnnSuperResImpl:
 
     def setPreferableBackend(self, backend: int) -> None:  # noqa: N802
         """Accept OpenCV's ``DNN_BACKEND_*``: CUDA selects the GPU, others the CPU."""
-        dnn = _cv2_constants()
-        cuda = getattr(dnn, "DNN_BACKEND_CUDA", _BACKEND_CUDA) if dnn else _BACKEND_CUDA
         self._backend = int(backend)
-        self._apply(cuda_backend=self._backend == cuda)
+        self._apply()
 
     def setPreferableTarget(self, target: int) -> None:  # noqa: N802
         """Accept OpenCV's ``DNN_TARGET_*``: CUDA/CUDA_FP16 map to a torch CUDA device."""
         self._target = int(target)
         self._apply()
 
-    def _apply(self, cuda_backend: bool | None = None) -> None:
+    def _apply(self) -> None:
         from ._device import resolve_device
 
         dnn = _cv2_constants()

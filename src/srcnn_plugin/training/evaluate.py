@@ -138,9 +138,11 @@ class EvalTable:
 def _model_sr(loaded, bic: np.ndarray, device) -> np.ndarray:
     import torch
 
+    from .._engine import _model_on
     from ..models.srcnn import predict_padded
 
-    model = loaded.model.to(device)
+    # A per-device copy: the cached model itself is shared and never moved.
+    model = _model_on(loaded, device)
     with torch.inference_mode():
         x = torch.from_numpy(bic.astype(np.float32))[None, None].to(device)
         return predict_padded(model, x)[0, 0].float().cpu().numpy()
