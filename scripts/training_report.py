@@ -12,10 +12,22 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER = {("Set5", 2): 36.66, ("Set5", 3): 32.75, ("Set5", 4): 30.49,
-         ("Set14", 2): 32.45, ("Set14", 3): 29.30, ("Set14", 4): 27.50}
-AIM = {("Set5", 2): 36.9, ("Set5", 3): 33.0, ("Set5", 4): 30.7,
-       ("Set14", 2): 32.6, ("Set14", 3): 29.45, ("Set14", 4): 27.65}
+PAPER = {
+    ("Set5", 2): 36.66,
+    ("Set5", 3): 32.75,
+    ("Set5", 4): 30.49,
+    ("Set14", 2): 32.45,
+    ("Set14", 3): 29.30,
+    ("Set14", 4): 27.50,
+}
+AIM = {
+    ("Set5", 2): 36.9,
+    ("Set5", 3): 33.0,
+    ("Set5", 4): 30.7,
+    ("Set14", 2): 32.6,
+    ("Set14", 3): 29.45,
+    ("Set14", 4): 27.65,
+}
 
 
 def main(runs: Path) -> None:
@@ -35,11 +47,15 @@ def main(runs: Path) -> None:
             label = f"stage 3 {name[:-1]}"
         else:
             label = f"stage 2 {name}"
-        rows.append(f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
-                    f"{vals} (step {best['step']}) |")
+        rows.append(
+            f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
+            f"{vals} (step {best['step']}) |"
+        )
     rows.append("")
-    rows.append("Wall times are per run; the runs of a stage ran at the same time on the "
-                "two cores (1 thread each).")
+    rows.append(
+        "Wall times are per run; the runs of a stage ran at the same time on the "
+        "two cores (1 thread each)."
+    )
     (ROOT / "docs" / "tables" / "training_time.md").write_text("\n".join(rows) + "\n")
 
     recs = json.loads((ROOT / "docs" / "tables" / "model_psnr.json").read_text())
@@ -52,8 +68,10 @@ def main(runs: Path) -> None:
         ours = got.get(key)
         if ours is None:
             continue
-        out.append(f"| {key[0]} | x{key[1]} | {ours:.2f} | {paper:.2f} | {AIM[key]:.2f} | "
-                   f"{ours - paper:+.2f} |")
+        out.append(
+            f"| {key[0]} | x{key[1]} | {ours:.2f} | {paper:.2f} | {AIM[key]:.2f} | "
+            f"{ours - paper:+.2f} |"
+        )
     (ROOT / "docs" / "tables" / "targets.md").write_text("\n".join(out) + "\n")
     print("\n".join(rows + [""] + out))
 

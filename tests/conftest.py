@@ -1,11 +1,15 @@
 """Shared fixtures: seeded RNG, small test images, the optional shared datasets."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+# ``SRCNN_DATASETS`` points elsewhere (e.g. a copy on a GPU machine).
+DATASETS = Path(
+    os.environ.get("SRCNN_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
+)
 
 
 @pytest.fixture

@@ -50,15 +50,47 @@ def test_degrade_integer_crops_to_multiple():
 
 
 def test_sampler_shapes_and_alignment(rng):
+    import torch
+
     img = rng.integers(0, 256, (60, 70), dtype=np.uint8)
     s = PatchSampler([img], scales=(2, 3), patch=21, halo=6, seed=0)
     x, y = s.sample(5)
     assert x.shape == (5, 1, 21, 21) and y.shape == (5, 1, 9, 9)
-    assert x.dtype == y.dtype == np.float32
+    assert x.dtype == y.dtype == torch.float32
     state = s.state()
     a = s.sample(3)
     s.set_state(state)
-    np.testing.assert_array_equal(a[0], s.sample(3)[0])
+    torch.testing.assert_close(a[0], s.sample(3)[0], rtol=0, atol=0)
+
+
+def test_sampler_patches_are_aligned_dihedral_crops(rng):
+    """Each target is the HR centre of a crop that equals its input's transform."""
+    img = rng.integers(0, 256, (40, 44), dtype=np.uint8)
+    s = PatchSampler([img], scales=(2,), patch=9, halo=2, seed=1)
+    hr, bic = degrade(img, 2)
+    x, y = (t.numpy()[:, 0] for t in s.sample(64))
+    views = [np.rot90(a, k) for a in (bic, bic[:, ::-1]) for k in range(4)]
+    hviews = [np.rot90(a, k) for a in (hr, hr[:, ::-1]) for k in range(4)]
+    windows = [np.lib.stride_tricks.sliding_window_view(v, (9, 9)) for v in views]
+    seen = set()
+    for xb, yb in zip(x, y, strict=True):
+        hits = [
+            (v, r, c)
+            for v, win in enumerate(windows)
+            for r, c in np.argwhere((win == xb).all(axis=(-2, -1)))
+        ]
+        assert hits, "input patch is not a dihedral crop of the bicubic image"
+        assert any(np.array_equal(hviews[v][r + 2 : r + 7, c + 2 : c + 7], yb) for v, r, c in hits)
+        seen.update(v for v, _, _ in hits)
+    assert len(seen) == 8  # all eight transforms occur
+
+
+def test_sampler_draws_scales_and_images_by_area(rng):
+    small = rng.integers(0, 256, (30, 30), dtype=np.uint8)
+    big = rng.integers(0, 256, (90, 90), dtype=np.uint8)
+    s = PatchSampler([small, big], scales=(2, 3), patch=21, halo=6, seed=0)
+    # one uniform choice of scale, then images weighted by area (30² vs 90²)
+    np.testing.assert_allclose(s._prob, np.array([1, 9, 1, 9]) / 20, rtol=0.02)
 
 
 def test_sampler_rejects_small_images():

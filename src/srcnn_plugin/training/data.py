@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -134,15 +133,35 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return hr.astype(np.float32), bic.astype(np.float32)
 
 
-@dataclass
-class _Pair:
-    hr: np.ndarray
-    bic: np.ndarray
-    scale: float
+def _dihedral_grids(patch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column source offsets of the 8 dihedral transforms of a patch.
+
+    Transform ``t`` rotates by ``t // 2`` quarter turns (``np.rot90``) and then
+    mirrors left-right when ``t`` is odd; ``out[u, v] = src[gy[t, u, v],
+    gx[t, u, v]]``.
+
+    Examples
+    --------
+    >>> gy, gx = _dihedral_grids(2)
+    >>> gy[2].tolist(), gx[2].tolist()  # one quarter turn
+    ([[0, 1], [0, 1]], [[1, 1], [0, 0]])
+    """
+    flat = np.arange(patch * patch).reshape(patch, patch)
+    grids = []
+    for t in range(8):
+        g = np.rot90(flat, t // 2)
+        grids.append(g[:, ::-1] if t % 2 else g)
+    g = np.stack(grids)
+    return g // patch, g % patch
 
 
 class PatchSampler:
     """Random aligned (bicubic, HR) patch pairs with dihedral augmentation.
+
+    All degraded pairs are kept in two flat buffers on ``device``; a batch is
+    one vectorised gather there, so sampling keeps up with a GPU. The random
+    choices (pair, position, transform) come from the sampler's own NumPy
+    generator, so a seed gives the same patches on every device.
 
     Parameters
     ----------
@@ -150,7 +169,8 @@ class PatchSampler:
         Luminance training images.
     scales : sequence of float
         Upscaling factors; each patch picks one at random (multi-scale
-        training when several are given).
+        training when several are given), then an image with probability
+        proportional to its area.
     patch : int
         Side of the input patch; the target is the central
         ``patch - 2 * halo`` square.
@@ -158,6 +178,8 @@ class PatchSampler:
         The network's halo (pixels lost per border).
     seed : int
         Seed of the sampler's own generator.
+    device : str or torch.device
+        Where the buffers live and batches are made.
     """
 
     def __init__(
@@ -167,50 +189,61 @@ class PatchSampler:
         patch: int,
         halo: int,
         seed: int = 0,
+        device="cpu",
     ):
+        import torch
+
         if patch <= 2 * halo:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
         self.patch, self.halo = int(patch), int(halo)
         self.scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
-        self.pairs: dict[float, list[_Pair]] = {s: [] for s in self.scales}
-        for img in images:
-            for s in self.scales:
-                hr, bic = degrade(img, s)
-                if min(hr.shape) >= patch:
-                    self.pairs[s].append(_Pair(hr, bic, s))
-        for s, pairs in self.pairs.items():
+        hrs, bics, shapes, probs = [], [], [], []
+        for s in self.scales:
+            pairs = [degrade(img, s) for img in images]
+            pairs = [(hr, bic) for hr, bic in pairs if min(hr.shape) >= patch]
             if not pairs:
                 raise ValueError(
                     f"No training image is at least {patch}x{patch} pixels at scale {s}; "
                     "use larger images or a smaller patch."
                 )
-        self._areas = {
-            s: np.array([p.hr.size for p in pairs], dtype=np.float64)
-            for s, pairs in self.pairs.items()
-        }
+            areas = np.array([hr.size for hr, _ in pairs], dtype=np.float64)
+            probs.append(areas / areas.sum() / len(self.scales))
+            for hr, bic in pairs:
+                hrs.append(hr.ravel())
+                bics.append(bic.ravel())
+                shapes.append(hr.shape)
+        self._prob = np.concatenate(probs)
+        self._prob /= self._prob.sum()
+        shp = np.array(shapes, dtype=np.int64)
+        self._h, self._w = shp[:, 0], shp[:, 1]
+        self._off = np.concatenate([[0], np.cumsum(self._h * self._w)[:-1]])
+        self.device = torch.device(device)
+        self._hr = torch.from_numpy(np.concatenate(hrs)).to(self.device)
+        self._bic = torch.from_numpy(np.concatenate(bics)).to(self.device)
+        gy, gx = _dihedral_grids(self.patch)
+        self._gy = torch.from_numpy(gy).to(self.device)
+        self._gx = torch.from_numpy(gx).to(self.device)
         self.rng = np.random.default_rng(seed)
 
-    def sample(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(inputs, targets)`` as float32 ``(B, 1, P, P)`` and ``(B, 1, Q, Q)``."""
-        p, h = self.patch, self.halo
-        q = p - 2 * h
-        xs = np.empty((batch, 1, p, p), np.float32)
-        ys = np.empty((batch, 1, q, q), np.float32)
-        rng = self.rng
-        for b in range(batch):
-            s = self.scales[rng.integers(len(self.scales))]
-            areas = self._areas[s]
-            pair = self.pairs[s][rng.choice(len(areas), p=areas / areas.sum())]
-            i = rng.integers(pair.hr.shape[0] - p + 1)
-            j = rng.integers(pair.hr.shape[1] - p + 1)
-            x = pair.bic[i : i + p, j : j + p]
-            y = pair.hr[i + h : i + p - h, j + h : j + p - h]
-            k, flip = rng.integers(4), rng.integers(2)
-            x, y = np.rot90(x, k), np.rot90(y, k)
-            if flip:
-                x, y = x[:, ::-1], y[:, ::-1]
-            xs[b, 0], ys[b, 0] = x, y
-        return xs, ys
+    def sample(self, batch: int):
+        """Return ``(inputs, targets)``: float32 tensors ``(B, 1, P, P)`` and ``(B, 1, Q, Q)``.
+
+        Both are on the sampler's device; ``Q = P - 2 * halo``.
+        """
+        import torch
+
+        p, h, rng = self.patch, self.halo, self.rng
+        k = rng.choice(len(self._prob), size=batch, p=self._prob)
+        i = rng.integers(0, self._h[k] - p + 1)
+        j = rng.integers(0, self._w[k] - p + 1)
+        t = rng.integers(0, 8, size=batch)
+        base, w, t = torch.from_numpy(
+            np.stack([self._off[k] + i * self._w[k] + j, self._w[k], t])
+        ).to(self.device)
+        idx = base[:, None, None] + self._gy[t] * w[:, None, None] + self._gx[t]
+        x = self._bic[idx][:, None]
+        y = self._hr[idx][:, None, h : p - h, h : p - h]
+        return x, y
 
     def state(self) -> dict:
         """Generator state, for checkpoints."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from .data import PatchSampler, degrade, list_images, read_luma, split_validation
 
-__all__ = ["TrainConfig", "train", "validate"]
+__all__ = ["TrainConfig", "train", "validate", "validation_pairs"]
 
 
 @dataclass
@@ -68,10 +68,25 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
 
 
-def validate(model, images, scales, device=None) -> dict[int, float]:
-    """Mean Y-PSNR (dB, ``scale`` pixels shaved) per scale on ``images``.
+def validation_pairs(images, scales) -> dict[float, list[tuple[np.ndarray, np.ndarray]]]:
+    """The (HR, bicubic) pairs of each scale for [validate][srcnn_plugin.training.train.validate].
 
-    Uses the evaluation protocol's degradation and rounding, on whole images.
+    Made once per run with the evaluation protocol's degradation.
+    """
+    return {s: [degrade(img, s) for img in images] for s in scales}
+
+
+def validate(model, pairs, device=None) -> dict[float, float]:
+    """Mean Y-PSNR (dB, ``scale`` pixels shaved) per scale on whole images.
+
+    Parameters
+    ----------
+    model : SRCNN
+    pairs : dict
+        ``{scale: [(hr, bicubic), ...]}`` from
+        [validation_pairs][srcnn_plugin.training.train.validation_pairs].
+    device : torch.device, optional
+        Defaults to the model's device.
     """
     import torch
 
@@ -82,10 +97,9 @@ def validate(model, images, scales, device=None) -> dict[int, float]:
     out = {}
     model.eval()
     with torch.inference_mode():
-        for s in scales:
+        for s, items in pairs.items():
             vals = []
-            for img in images:
-                hr, bic = degrade(img, s)
+            for hr, bic in items:
                 x = torch.from_numpy(bic)[None, None].to(device)
                 sr = predict_padded(model, x)[0, 0].float().cpu().numpy()
                 vals.append(psnr_y(hr, sr, s))
@@ -159,8 +173,11 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
     old_threads = torch.get_num_threads()
+    old_benchmark = torch.backends.cudnn.benchmark
     if threads:
         torch.set_num_threads(threads)
+    # Fixed input shapes: let cuDNN pick its fastest kernels (restored below).
+    torch.backends.cudnn.benchmark = dev.type == "cuda"
     try:
         paths = list_images(images)
         train_paths, val_paths = split_validation(paths, cfg.val_fraction, cfg.seed)
@@ -179,7 +196,10 @@ def train(
             model.load_state_dict(loaded.model.state_dict())
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        sampler = PatchSampler(train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed)
+        sampler = PatchSampler(
+            train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev
+        )
+        val_pairs = validation_pairs(val_imgs, cfg.scales)
         step, best, best_step, history = 0, -math.inf, -1, []
         last = out / "last.pt"
         if resume and last.exists():
@@ -200,7 +220,8 @@ def train(
             from tqdm.auto import tqdm
 
             bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
-        t0, loss_acc, n_acc = time.perf_counter(), 0.0, 0
+        # The running loss stays on the device: no host sync per step.
+        t0, loss_acc, n_acc = time.perf_counter(), torch.zeros((), device=dev), 0
         end = min(cfg.steps, stop_after) if stop_after else cfg.steps
         deadline = t0 + 60 * max_minutes if max_minutes else math.inf
         model.train()
@@ -208,28 +229,28 @@ def train(
             for g in opt.param_groups:
                 g["lr"] = _lr_at(cfg, step)
             x, y = sampler.sample(cfg.batch)
-            x = torch.from_numpy(x).to(dev).contiguous(memory_format=torch.channels_last)
-            y = torch.from_numpy(y).to(dev)
+            x = x.contiguous(memory_format=torch.channels_last)
             loss = torch.nn.functional.mse_loss(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
-            loss_acc += float(loss.detach())
+            loss_acc += loss.detach()
             n_acc += 1
             if step % cfg.val_every == 0 or step == cfg.steps:
-                val = validate(model, val_imgs, cfg.scales, dev) if val_imgs else {}
-                score = float(np.mean(list(val.values()))) if val else -float(loss_acc / n_acc)
+                mean_loss = float(loss_acc) / n_acc
+                val = validate(model, val_pairs, dev) if val_imgs else {}
+                score = float(np.mean(list(val.values()))) if val else -mean_loss
                 rec = {
                     "step": step,
-                    "loss": loss_acc / n_acc,
+                    "loss": mean_loss,
                     "lr": _lr_at(cfg, step),
                     "val_psnr": val,
                     "val_mean": score,
                     "elapsed_s": time.perf_counter() - t0,
                 }
                 history.append(rec)
-                loss_acc, n_acc = 0.0, 0
+                loss_acc, n_acc = torch.zeros((), device=dev), 0
                 if score > best:
                     best, best_step = score, step
                     _save_atomic({"model": model.state_dict(), "step": step}, out / "best.pt")
@@ -295,3 +316,4 @@ def train(
         }
     finally:
         torch.set_num_threads(old_threads)
+        torch.backends.cudnn.benchmark = old_benchmark

@@ -1,0 +1,152 @@
+"""GPU throughput and reduced-precision accuracy of rescale (CUDA).
+
+Run: ``python benchmarks/bench_cuda.py [--sizes 1024 2048 4096] [--set5 DIR]``
+
+Prints, in one run on the GPU: the matrix-product ceilings (fp32 with and
+without TF32, bf16, fp16) and the SRCNN bound they imply, then for each output
+size the output MPix/s of ``rescale`` on CUDA at each precision (default
+symmetric two-pass network and the one-pass ``symmetric=False``) and of a
+naive whole-image torch SRCNN, and finally the Set5 Y-PSNR of ``rescale`` at
+x2/x3/x4 per precision with its change against float32. Exits 2 when no CUDA
+device is present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from _common import markdown
+
+import srcnn_plugin
+from srcnn_plugin.models.registry import get_model
+from srcnn_plugin.models.srcnn import predict_padded
+
+DEFAULT_SET5 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "Set5"
+PRECISIONS = ("float32", "bfloat16", "float16")
+
+
+def cuda_best_of(fn, repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` synchronised calls (after one warm-up)."""
+    fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def gemm_tflops(dtype, n: int = 8192, tf32: bool = False) -> float:
+    old = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    try:
+        a = torch.randn(n, n, device="cuda", dtype=dtype)
+        b = torch.randn(n, n, device="cuda", dtype=dtype)
+        return 2 * n**3 / cuda_best_of(lambda: a @ b, 5) / 1e12
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old
+
+
+def naive_srcnn(lr: np.ndarray, scale: float):
+    """Whole image: MATLAB bicubic on the CPU, one SRCNN forward on the GPU."""
+    from srcnn_plugin._imresize import imresize
+
+    model = get_model().model.to("cuda")
+    bic = imresize(lr, scale).astype(np.float32)
+    with torch.inference_mode():
+        return predict_padded(model, torch.from_numpy(bic)[None, None].cuda()).cpu().numpy()
+
+
+def speed_rows(sizes, scale, repeat) -> list[dict]:
+    rows = []
+    rng = np.random.default_rng(0)
+    for out in sizes:
+        lr = rng.random((round(out / scale),) * 2).astype(np.float32)
+        mpix = out * out / 1e6
+        row = {"output": f"{out}x{out}"}
+        for prec in PRECISIONS:
+            for sym in (True, False):
+                t = cuda_best_of(
+                    lambda p=prec, s=sym, lr=lr: srcnn_plugin.rescale(
+                        lr, scale, device="cuda", precision=p, symmetric=s
+                    ),
+                    repeat,
+                )
+                row[f"{prec}{'' if sym else ' fast'} MPix/s"] = mpix / t
+        try:
+            row["naive torch fp32 MPix/s"] = mpix / cuda_best_of(
+                lambda lr=lr: naive_srcnn(lr, scale), repeat
+            )
+        except torch.cuda.OutOfMemoryError:
+            row["naive torch fp32 MPix/s"] = "OOM"
+            torch.cuda.empty_cache()
+        rows.append(row)
+        print(markdown([row]).splitlines()[-1], flush=True)
+    return rows
+
+
+def psnr_rows(set5: Path) -> list[dict]:
+    from srcnn_plugin._imresize import imresize
+    from srcnn_plugin.training.data import list_images, read_luma
+    from srcnn_plugin.training.evaluate import psnr_y
+
+    imgs = [read_luma(p).astype(np.float64) / 255 for p in list_images(set5)]
+    rows = []
+    for s in (2, 3, 4):
+        vals = {p: [] for p in PRECISIONS}
+        for hr in imgs:
+            hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
+            lr = imresize(hr, 1 / s)
+            for p in PRECISIONS:
+                sr = srcnn_plugin.rescale(lr, s, device="cuda", precision=p, clip=False)
+                vals[p].append(psnr_y(hr, sr, s))
+        row = {"scale": f"x{s}"}
+        row.update({f"{p} dB": float(np.mean(v)) for p, v in vals.items()})
+        for p in PRECISIONS[1:]:
+            row[f"{p} - float32"] = row[f"{p} dB"] - row["float32 dB"]
+        rows.append(row)
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
+    ap.add_argument("--scale", type=float, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--set5", type=Path, default=DEFAULT_SET5)
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("no CUDA device")
+        return 2
+    macs = get_model().config.macs_per_pixel
+    ceil = {
+        "fp32": gemm_tflops(torch.float32),
+        "tf32": gemm_tflops(torch.float32, tf32=True),
+        "bf16": gemm_tflops(torch.bfloat16),
+        "fp16": gemm_tflops(torch.float16),
+    }
+    print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    print(
+        "GEMM ceiling (TFLOP/s): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in ceil.items())
+        + "; SRCNN one-pass bound (MPix/s): "
+        + ", ".join(f"{k} {v * 1e12 / (2 * macs) / 1e6:.0f}" for k, v in ceil.items())
+        + f"; cuDNN conv TF32 allowed: {torch.backends.cudnn.allow_tf32}\n"
+    )
+    rows = speed_rows(args.sizes, args.scale, args.repeat)
+    print(f"\nrescale on CUDA, x{args.scale:g}, output MPix/s (fast = symmetric=False):\n")
+    print(markdown(rows))
+    if args.set5.is_dir():
+        print("\nSet5 Y-PSNR of rescale on CUDA by precision:\n")
+        print(markdown(psnr_rows(args.set5)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
