@@ -3,6 +3,7 @@
 # the CUDA tests, the CUDA benchmark, then per-scale fine-tuning until DEADLINE
 # seconds after the start. Results land in $OUT (at most 8 files).
 #   OUT=/tmp/out DEADLINE=540 scripts/gpu_session.sh
+# TRAIN_ONLY=1 skips the tests and the benchmark; SCALES and TRAIN_ARGS pass through.
 # Needs the training data as Y copies in .gpu_data/datasets (scripts/luma_copy.py).
 set -u
 OUT=${OUT:?set OUT to a results folder}
@@ -16,11 +17,13 @@ PY=${PY:-python3}
   $PY -c "import torch, numpy, skimage; print('torch', torch.__version__, 'numpy', numpy.__version__, 'skimage', skimage.__version__)"
   nproc
 } >"$OUT/env.txt" 2>&1
+if [ -z "${TRAIN_ONLY:-}" ]; then
 timeout 100 $PY -m pytest -q -p no:cacheprovider -p no:warnings -o addopts="" \
   tests/test_cuda.py >"$OUT/cuda_tests.log" 2>&1
 echo "cuda tests rc=$? at ${SECONDS}s"
 timeout 120 $PY benchmarks/bench_cuda.py --set5 $D/Set5 --repeat 2 >"$OUT/cuda_bench.md" 2>&1
 echo "cuda bench rc=$? at ${SECONDS}s"
-$PY scripts/gpu_train.py $D/T91 $D/BSD200 --scales 2 3 4 --device "$DEVICE" \
+fi
+$PY scripts/gpu_train.py $D/T91 $D/BSD200 --scales ${SCALES:-2 3 4} --device "$DEVICE" \
   --budget-s $((DEADLINE - SECONDS - 20)) --out /tmp/srcnn_runs --results "$OUT" ${TRAIN_ARGS:-}
 echo "training rc=$? at ${SECONDS}s"
