@@ -70,6 +70,41 @@ def measure(lr, out, scale, repeat, naive, bound32, cv2, sk_rescale) -> dict:
     return row
 
 
+def ablation(lr, out, scale, repeat, bound32) -> list[dict]:
+    """The fast path with each CPU optimisation added in turn (same run, same image).
+
+    "plain forward" swaps the engine's ``infer`` for ``model(x)`` (out-of-place
+    ReLUs, oneDNN for the one-channel last layer), as before the optimisation.
+    """
+    from srcnn_plugin.models import srcnn as srcnn_module
+
+    mpix = out * out / 1e6
+    fast_infer = srcnn_module.infer
+    steps = [
+        ("naive whole-image torch", None, None),
+        ("tiled, plain forward, tile 512", False, 512),
+        ("+ in-place ReLU, last layer as a product", True, 512),
+        ("+ tile 256 (default)", True, None),
+    ]
+    rows = []
+    for name, fast, tile in steps:
+        if fast is None:
+            t = best_of(lambda: naive_srcnn(lr, scale), repeat)
+        else:
+            srcnn_module.infer = fast_infer if fast else (lambda model, x: model(x))
+            try:
+                t = best_of(
+                    lambda tile=tile: srcnn_plugin.rescale(
+                        lr, scale, device="cpu", tile_size=tile, symmetric=False
+                    ),
+                    repeat,
+                )
+            finally:
+                srcnn_module.infer = fast_infer
+        rows.append({"step": name, "MPix/s": mpix / t, "/ fp32 bound": mpix / t / bound32})
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -80,7 +115,7 @@ def main(argv=None):
         "--tiles",
         type=int,
         nargs="*",
-        default=[128, 256, 512, 1024],
+        default=[128, 256, 384, 512, 1024],
         help="tile sizes to sweep at the largest size (none: skip)",
     )
     args = ap.parse_args(argv)
@@ -113,6 +148,10 @@ def main(argv=None):
         print(markdown([row]).splitlines()[-1], flush=True)
     print()
     print(markdown(rows))
+    out = args.sizes[-1]
+    lr = rng.random((round(out / args.scale),) * 2).astype(np.float32)
+    print(f"\noptimisations, one at a time, at {out}x{out} (fast path, fp32):\n")
+    print(markdown(ablation(lr, out, args.scale, args.repeat, bound32)))
     if args.tiles:
         out = args.sizes[-1]
         n = int(round(out / args.scale))

@@ -176,6 +176,8 @@ class Engine:
         import torch
         from torch.nn import functional as F
 
+        from .models.srcnn import infer
+
         dev = self.device
         with torch.inference_mode():
             s = torch.from_numpy(np.ascontiguousarray(slabs, dtype=np.float32)).to(dev)
@@ -198,11 +200,11 @@ class Engine:
             # residual addition over the bicubic input stays float32.
             low = self.precision != "float32"
             with torch.autocast(dev.type, dtype=getattr(torch, self.precision), enabled=low):
-                y = self.net(x)
+                y = infer(self.net, x)
                 if self.symmetric:
                     xr = torch.flip(x, (-2, -1))
                     if dev.type == "cpu":
                         xr = xr.contiguous(memory_format=torch.channels_last)
-                    y = 0.5 * (y.float() + torch.flip(self.net(xr), (-2, -1)).float())
+                    y = 0.5 * (y.float() + torch.flip(infer(self.net, xr), (-2, -1)).float())
             y = y.float() - self.flat(x[..., h:-h, h:-h].float())
             return y[:, 0].cpu().numpy()

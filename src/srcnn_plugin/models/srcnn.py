@@ -24,7 +24,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["SRCNNConfig", "SRCNN", "predict_padded"]
+__all__ = [
+    "SRCNNConfig",
+    "SRCNN",
+    "predict_padded",
+    "infer",
+    "conv_to_one_channel",
+]
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,65 @@ class SRCNN(nn.Module):
             h = self.halo
             y = y + x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
         return y
+
+
+def infer(model: SRCNN, x: torch.Tensor) -> torch.Tensor:
+    """Inference-only forward pass, equal to ``model(x)`` up to float rounding.
+
+    On the CPU it is about 1.25x faster for 9-5-5: the last layer runs as
+    [conv_to_one_channel][srcnn_plugin.models.srcnn.conv_to_one_channel]
+    (oneDNN handles a single output channel poorly), and the ReLUs run in
+    place (an out-of-place ReLU reads and writes the largest activations once
+    more). Other devices run ``model(x)`` (cuDNN has no such weak spot).
+    Call it without autograd (``torch.inference_mode``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = SRCNN().eval()
+    >>> x = torch.rand(2, 1, 40, 30)
+    >>> with torch.inference_mode():
+    ...     torch.allclose(infer(net, x), net(x), atol=1e-5)
+    True
+    """
+    if x.device.type != "cpu":
+        return model(x)
+    y = model.conv1(x).relu_()
+    y = model.conv2(y).relu_()
+    y = conv_to_one_channel(y, model.conv3.weight, model.conv3.bias)
+    if model.config.residual:
+        h = model.halo
+        y += x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
+    return y
+
+
+def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Valid convolution of ``(N, C, H, W)`` to one channel by a product and shifts.
+
+    ``C -> k*k`` is one matrix product (the weights of each kernel tap), then
+    the ``k*k`` maps are summed, in float32, with their tap's shift. This
+    runs at matrix-product speed, about 2x the convolution library's speed
+    for a single output channel, and accepts either memory format.
+
+    Examples
+    --------
+    >>> import torch
+    >>> y, w, b = torch.rand(1, 4, 9, 8), torch.rand(1, 4, 3, 3), torch.rand(1)
+    >>> ref = torch.nn.functional.conv2d(y, w, b)
+    >>> torch.allclose(conv_to_one_channel(y, w, b), ref, atol=1e-5)
+    True
+    """
+    n, c, h, w = y.shape
+    k = weight.shape[-1]
+    ho, wo = h - k + 1, w - k + 1
+    taps = weight.reshape(c, k * k).T.to(y.dtype)
+    maps = torch.matmul(taps, y.flatten(2)).view(n, k, k, h, w)
+    out = maps[:, 0, 0, :ho, :wo].float() + bias.float()
+    for dy in range(k):
+        for dx in range(k):
+            if dy or dx:
+                out += maps[:, dy, dx, dy : dy + ho, dx : dx + wo]
+    return out[:, None]
 
 
 def predict_padded(model: SRCNN, x: torch.Tensor, mode: str = "replicate") -> torch.Tensor:
