@@ -16,7 +16,7 @@ import bench_speed
 
 def main() -> int:
     print("## Speed\n")
-    bench_speed.main(["--sizes", "256", "1024", "2048", "--tiles", "256", "512", "1024"])
+    bench_speed.main(["--sizes", "256", "1024", "2048", "--repeat", "3"])
     print("\n## Peak memory\n")
     bench_memory.main([])
     print("\n## PSNR at integer and fractional factors\n")

@@ -1,8 +1,10 @@
 """Write the model card's training-time and target tables from the run folders.
 
 Usage: ``python scripts/training_report.py [RUNS_DIR]`` (after finalize_models.sh).
-Reads ``RUNS/*/history.json`` and ``docs/tables/model_psnr.json``; writes
-``docs/tables/training_time.md`` and ``docs/tables/targets.md``.
+Reads ``RUNS/*/history.json`` (CPU stages 1-3), the GPU stages' records
+``docs/tables/stage*_runs.json`` (written by scripts/gpu_train.py) and
+``docs/tables/model_psnr.json``; writes ``docs/tables/training_time.md`` and
+``docs/tables/targets.md``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ AIM = {
 }
 
 
+def _row(label: str, hist: list[dict]) -> str:
+    best = max(hist, key=lambda h: h["val_mean"])
+    vals = ", ".join(f"x{float(k):g}: {v:.2f}" for k, v in best["val_psnr"].items())
+    return (
+        f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
+        f"{vals} (step {best['step']}) |"
+    )
+
+
 def main(runs: Path) -> None:
     rows = ["| run | steps | wall time (min) | best validation PSNR (dB) |", "|---|---|---|---|"]
     for name in ["x234", "x1.5", "x2", "x3", "x4", "x2b", "x3b", "x4b"]:
@@ -39,22 +50,22 @@ def main(runs: Path) -> None:
         hist = json.loads(hist_path.read_text())
         if name == "x234":
             hist = [h for h in hist if h["step"] <= 6000]
-        best = max(hist, key=lambda h: h["val_mean"])
-        vals = ", ".join(f"x{float(k):g}: {v:.2f}" for k, v in best["val_psnr"].items())
         if name == "x234":
             label = "stage 1 (x2, x3, x4)"
         elif name.endswith("b"):
             label = f"stage 3 {name[:-1]}"
         else:
             label = f"stage 2 {name}"
-        rows.append(
-            f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
-            f"{vals} (step {best['step']}) |"
-        )
+        rows.append(_row(label, hist))
+    for rec in sorted((ROOT / "docs" / "tables").glob("stage*_runs.json")):
+        stage = rec.name.split("_")[0].replace("stage", "stage ")
+        for key, run in json.loads(rec.read_text()).items():
+            if isinstance(run, dict) and run.get("history"):
+                rows.append(_row(f"{stage} x{key} (GPU)", run["history"]))
     rows.append("")
     rows.append(
-        "Wall times are per run; the runs of a stage ran at the same time on the "
-        "two cores (1 thread each)."
+        "Wall times are per run; the runs of a stage ran at the same time, on the two "
+        "CPU cores (1 thread each) for stages 1-3 and on one H200 GPU for stages 4-5."
     )
     (ROOT / "docs" / "tables" / "training_time.md").write_text("\n".join(rows) + "\n")
 
