@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import markdown
+from bench_precision import psnr_rows
 
 import srcnn_plugin
 from srcnn_plugin.models.registry import get_model
@@ -91,29 +92,6 @@ def speed_rows(sizes, scale, repeat) -> list[dict]:
     return rows
 
 
-def psnr_rows(set5: Path) -> list[dict]:
-    from srcnn_plugin._imresize import imresize
-    from srcnn_plugin.training.data import list_images, read_luma
-    from srcnn_plugin.training.evaluate import psnr_y
-
-    imgs = [read_luma(p).astype(np.float64) / 255 for p in list_images(set5)]
-    rows = []
-    for s in (2, 3, 4):
-        vals = {p: [] for p in PRECISIONS}
-        for hr in imgs:
-            hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
-            lr = imresize(hr, 1 / s)
-            for p in PRECISIONS:
-                sr = srcnn_plugin.rescale(lr, s, device="cuda", precision=p, clip=False)
-                vals[p].append(psnr_y(hr, sr, s))
-        row = {"scale": f"x{s}"}
-        row.update({f"{p} dB": float(np.mean(v)) for p, v in vals.items()})
-        for p in PRECISIONS[1:]:
-            row[f"{p} - float32"] = row[f"{p} dB"] - row["float32 dB"]
-        rows.append(row)
-    return rows
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
@@ -144,7 +122,7 @@ def main(argv=None) -> int:
     print(markdown(rows))
     if args.set5.is_dir():
         print("\nSet5 Y-PSNR of rescale on CUDA by precision:\n")
-        print(markdown(psnr_rows(args.set5)))
+        print(markdown(psnr_rows(args.set5, "cuda", PRECISIONS)))
     return 0
 
 

@@ -237,7 +237,9 @@ def _cmd_evaluate(args) -> int:
     from .training.evaluate import evaluate
 
     model = False if args.bicubic_only else args.model
-    table = evaluate(args.datasets, args.scale, model=model, device=args.device)
+    table = evaluate(
+        args.datasets, args.scale, model=model, device=args.device, symmetric=args.symmetric
+    )
     print(table.to_markdown(per_image=args.per_image))
     if args.csv:
         args.csv.write_text(table.to_csv(per_image=args.per_image))
@@ -418,6 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="bundled model name or weights file (default: bundled)")
     p.add_argument("--bicubic-only", action="store_true")
     p.add_argument("--per-image", action="store_true")
+    p.add_argument(
+        "--symmetric",
+        action="store_true",
+        help="score the network as rescale runs it (averaged with its 180° rotated pass); "
+        "the paper scores the network alone",
+    )
     p.add_argument("--csv", type=Path)
     p.add_argument("--markdown", type=Path)
     p.add_argument("--json", type=Path)

@@ -135,7 +135,7 @@ class EvalTable:
         return self.to_markdown()
 
 
-def _model_sr(loaded, bic: np.ndarray, device) -> np.ndarray:
+def _model_sr(loaded, bic: np.ndarray, device, symmetric: bool = False) -> np.ndarray:
     import torch
 
     from .._engine import _model_on
@@ -145,7 +145,11 @@ def _model_sr(loaded, bic: np.ndarray, device) -> np.ndarray:
     model = _model_on(loaded, device)
     with torch.inference_mode():
         x = torch.from_numpy(bic.astype(np.float32))[None, None].to(device)
-        return predict_padded(model, x)[0, 0].float().cpu().numpy()
+        y = predict_padded(model, x)
+        if symmetric:
+            flipped = predict_padded(model, torch.flip(x, (-2, -1)))
+            y = 0.5 * (y + torch.flip(flipped, (-2, -1)))
+        return y[0, 0].float().cpu().numpy()
 
 
 def evaluate(
@@ -155,6 +159,7 @@ def evaluate(
     model=None,
     bicubic: bool = True,
     device=None,
+    symmetric: bool = False,
 ) -> EvalTable:
     """Score bicubic and an SRCNN on test folders with the paper's protocol.
 
@@ -174,6 +179,11 @@ def evaluate(
     device : str, optional
         Torch device for the model (CPU by default: results are then
         bit-reproducible).
+    symmetric : bool
+        Average the network with its pass on the 180-degree rotated input, as
+        ``rescale`` does by default (a two-member self-ensemble). ``False``
+        (the default) scores the network alone, as the paper does; the
+        model's rows are then labelled ``+sym``.
 
     Returns
     -------
@@ -199,11 +209,11 @@ def evaluate(
             if model is not False:
                 loaded = get_model(model if model is not None else pick_model_for_scale(s))
                 label = Path(loaded.source).stem if model is not None else "srcnn"
-                methods.append((label, loaded))
+                methods.append((label + ("+sym" if symmetric else ""), loaded))
             for label, loaded in methods:
                 per = {}
                 for n, hr, bic in pairs:
-                    sr = bic if loaded is None else _model_sr(loaded, bic, dev)
+                    sr = bic if loaded is None else _model_sr(loaded, bic, dev, symmetric)
                     per[n] = (psnr_y(hr, sr, s), ssim_y(hr, sr, s))
                 vals = np.array(list(per.values()))
                 rows.append(
