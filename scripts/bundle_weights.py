@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5 [--default]
+    python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5-x2 [--default]
 
 Computes the file's SHA-256 and stores it, the architecture, scales and the
 training metadata in ``src/srcnn_plugin/models/weights/registry.json``.

@@ -176,3 +176,23 @@ def test_bundled_sample(tmp_path):
     assert main(["upscale", "--sample", "-s", "2", "-o", str(tmp_path), "-q"]) == 0
     img = iio.imread(tmp_path / "butterfly_lr_x2_x2.png")
     assert img.shape == (256, 256, 3) and img.dtype == np.uint8
+
+
+def test_every_help_example_parses():
+    """The examples printed by --help use options that exist (and model names that do)."""
+    import shlex
+
+    from srcnn_plugin import list_models
+    from srcnn_plugin.cli import _EXAMPLES, build_parser
+
+    parser = build_parser()
+    n = 0
+    for text in _EXAMPLES.values():
+        for line in text.splitlines()[1:]:
+            argv = shlex.split(line.split("#")[0])
+            assert argv[0] == "srcnn-plugin"
+            args = parser.parse_args(argv[1:])
+            init = getattr(args, "init", None)
+            assert init is None or init in list_models()
+            n += 1
+    assert n >= 8

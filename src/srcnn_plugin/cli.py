@@ -287,16 +287,18 @@ _EXAMPLES = {
     "upscale": """examples:
   srcnn-plugin upscale --sample --scale 2              # bundled sample -> ./butterfly_lr_x2_x2.png
   srcnn-plugin upscale cells.tif --scale 2            # -> cells_x2.tif (Y and X doubled)
-  srcnn-plugin upscale data/ -o up/ --glob '*.tif' --recursive --skip-existing
+  srcnn-plugin upscale data/ -o up/ --scale 2 --glob '*.tif' --recursive --skip-existing
   srcnn-plugin upscale stack.tif --scale 1 2 2        # per-axis factors (Z Y X)
   srcnn-plugin upscale --list files.txt --scale 3 --dry-run""",
     "train": """examples:
   srcnn-plugin train T91/ BSD200/ --out runs/x234 --scales 2 3 4 --steps 45000
-  srcnn-plugin train my_images/ --out runs/mine --init srcnn-9-5-5 --steps 5000
+  srcnn-plugin train my_images/ --out runs/mine --scales 2 --init srcnn-9-5-5-x2 --steps 5000
+  srcnn-plugin train imgs/ --out runs/g --scales 3 --device cuda --patch 48 --batch 128
   srcnn-plugin train imgs/ --out runs/a --max-minutes 60   # rerun the same to resume""",
     "evaluate": """examples:
   srcnn-plugin evaluate Set5 Set14 --scale 2 3 4
-  srcnn-plugin evaluate Set5 --scale 3 --model runs/x3/model.pt --per-image --csv set5.csv""",
+  srcnn-plugin evaluate Set5 --scale 3 --model runs/x3/model.pt --per-image --csv set5.csv
+  srcnn-plugin evaluate Set5 --scale 4 --symmetric   # as rescale runs the model""",
     "info": """examples:
   srcnn-plugin info""",
 }
