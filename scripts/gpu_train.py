@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--lr-min", type=float, default=1e-6)
     ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--hr-scales", nargs="+", default=["1"], help="passed to train")
     ap.add_argument("--startup-s", type=float, default=25, help="data loading, per run")
     ap.add_argument("--device", default="cuda")
     args = ap.parse_args(argv)
@@ -102,6 +103,7 @@ def main(argv=None) -> int:
             "--device", args.device, "--patch", str(args.patch), "--batch", str(args.batch),
             "--steps", str(steps), "--lr", str(args.lr), "--lr-min", str(args.lr_min),
             "--warmup", str(args.warmup), "--val-every", str(every),
+            "--hr-scales", *args.hr_scales,
             "--checkpoint-every", str(every), "--threads", "1", "-q",
             "--max-minutes", f"{(left - args.startup_s - 15) / 60:.2f}",
         ]  # fmt: skip

@@ -199,6 +199,7 @@ def _cmd_train(args) -> int:
         residual=not args.no_residual,
         patch=args.patch,
         batch=args.batch,
+        hr_scales=tuple(args.hr_scales),
         steps=args.steps,
         lr=args.lr,
         lr_min=args.lr_min,
@@ -395,6 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-residual", action="store_true", help="plain (paper) output layer")
     p.add_argument("--patch", type=int, default=33)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument(
+        "--hr-scales",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="also train on copies of the images shrunk by these factors, e.g. 1 0.8 0.6 "
+        "(scale augmentation; the validation images are never shrunk)",
+    )
     p.add_argument("--steps", type=int, default=50_000)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--lr-min", type=float, default=1e-5)

@@ -5,6 +5,7 @@ import pytest
 
 from srcnn_plugin.training.data import (
     PatchSampler,
+    add_shrunk_copies,
     degrade,
     list_images,
     read_luma,
@@ -96,3 +97,13 @@ def test_sampler_draws_scales_and_images_by_area(rng):
 def test_sampler_rejects_small_images():
     with pytest.raises(ValueError, match="at least"):
         PatchSampler([np.zeros((10, 10), np.uint8)], (2,), patch=33, halo=8)
+
+
+def test_shrunk_copies_keep_uint8_and_reject_bad_factors(rng):
+    img = rng.integers(0, 256, (60, 40), dtype=np.uint8)
+    out = add_shrunk_copies([img], (1.0, 0.8, 0.5))
+    assert [o.shape for o in out] == [(60, 40), (48, 32), (30, 20)]
+    assert all(o.dtype == np.uint8 for o in out) and out[0] is img
+    assert add_shrunk_copies([img], (0.5,))[0].shape == (30, 20)  # originals left out
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        add_shrunk_copies([img], (1.5,))

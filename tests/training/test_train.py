@@ -78,3 +78,23 @@ def test_resume_with_other_config_is_refused(tiny_set, tmp_path):
 def test_fine_tune_needs_same_architecture(tiny_set, tmp_path):
     with pytest.raises(ValueError, match="architecture"):
         train(tiny_set, tmp_path / "f", _cfg(), init_weights="srcnn-9-5-5-x2", progress=False)
+
+
+def test_scale_augmentation_is_recorded(tiny_set, tmp_path):
+    from srcnn_plugin.models.weights import load_weights
+
+    res = train(tiny_set, tmp_path / "h", _cfg(steps=20, hr_scales=(1.0, 0.6)), progress=False)
+    cfg = load_weights(res["weights"]).metadata["training"]["config"]
+    assert tuple(cfg["hr_scales"]) == (1.0, 0.6)
+
+
+def test_resumes_a_checkpoint_written_before_an_option_existed(tiny_set, tmp_path):
+    import torch
+
+    out = tmp_path / "old"
+    train(tiny_set, out, _cfg(), device="cpu", progress=False, stop_after=20)
+    ck = torch.load(out / "last.pt", weights_only=True)
+    del ck["config"]["hr_scales"]  # as written by an older version
+    torch.save(ck, out / "last.pt")
+    res = train(tiny_set, out, _cfg(), device="cpu", progress=False)
+    assert res["step"] == 40 and res["history"][0]["step"] == 20

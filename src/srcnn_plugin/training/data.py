@@ -23,6 +23,7 @@ __all__ = [
     "read_luma",
     "split_validation",
     "degrade",
+    "add_shrunk_copies",
     "PatchSampler",
 ]
 
@@ -131,6 +132,30 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
         lr = imresize(hr, output_shape=(max(round(h / scale), 1), max(round(w / scale), 1)))
         bic = imresize(lr, output_shape=(h, w))
     return hr.astype(np.float32), bic.astype(np.float32)
+
+
+def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) -> list[np.ndarray]:
+    """The images plus copies shrunk by each factor below 1 (scale augmentation).
+
+    A shrunk copy (MATLAB bicubic, anti-aliased, rounded to uint8 like the
+    originals) has finer detail per pixel than its original: the same scenes
+    at other magnifications. Factors of 1 are the originals themselves.
+
+    Examples
+    --------
+    >>> imgs = add_shrunk_copies([np.zeros((100, 60), np.uint8)], (1.0, 0.5))
+    >>> [i.shape for i in imgs]
+    [(100, 60), (50, 30)]
+    """
+    for f in factors:
+        if not 0 < f <= 1:
+            raise ValueError(f"Shrink factors must be in (0, 1], got {f}.")
+    out = list(images) if 1 in factors else []
+    for f in sorted(set(factors) - {1}, reverse=True):
+        for img in images:
+            small = imresize(img.astype(np.float64) / 255.0, f)
+            out.append(np.clip(np.round(small * 255.0), 0, 255).astype(np.uint8))
+    return out
 
 
 def _dihedral_grids(patch: int) -> tuple[np.ndarray, np.ndarray]:

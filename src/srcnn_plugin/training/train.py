@@ -20,7 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import PatchSampler, degrade, list_images, read_luma, split_validation
+from .data import (
+    PatchSampler,
+    add_shrunk_copies,
+    degrade,
+    list_images,
+    read_luma,
+    split_validation,
+)
 
 __all__ = ["TrainConfig", "train", "validate", "validation_pairs"]
 
@@ -44,6 +51,7 @@ class TrainConfig:
     residual: bool = True
     patch: int = 33
     batch: int = 64
+    hr_scales: tuple[float, ...] = (1.0,)
     steps: int = 50_000
     lr: float = 1e-3
     lr_min: float = 1e-5
@@ -181,7 +189,7 @@ def train(
     try:
         paths = list_images(images)
         train_paths, val_paths = split_validation(paths, cfg.val_fraction, cfg.seed)
-        train_imgs = [read_luma(p) for p in train_paths]
+        train_imgs = add_shrunk_copies([read_luma(p) for p in train_paths], cfg.hr_scales)
         val_imgs = [read_luma(p) for p in val_paths]
         arch = cfg.arch()
         torch.manual_seed(cfg.seed)
@@ -204,7 +212,8 @@ def train(
         last = out / "last.pt"
         if resume and last.exists():
             ck = torch.load(last, map_location=dev, weights_only=True)
-            if ck["config"] != asdict(cfg):
+            # Options added since the checkpoint was written take their defaults.
+            if {**asdict(TrainConfig()), **ck["config"]} != asdict(cfg):
                 raise ValueError(
                     f"{last} was written with a different configuration; pass the same "
                     "options to resume, or resume=False / a new output folder to start over."
