@@ -38,3 +38,20 @@ def test_corrupt_png_is_value_error(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"nope")
     with pytest.raises(ValueError, match="cannot decode"):
         read_image(tmp_path / "bad.png")
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".png"])
+def test_written_files_get_the_users_usual_permissions(tmp_path, suffix):
+    """Atomic writing must not leave files private (tempfile.mkstemp's 0600)."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / f"a{suffix}"
+        kind = "tiff" if suffix == ".tif" else "plain"
+        write_image(out, ImageFile(np.zeros((4, 5), np.uint8), "YX", kind))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary left

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -197,11 +197,9 @@ def write_image(path: str | os.PathLike, img: ImageFile, *, overwrite: bool = Fa
         raise FileExistsError(f"{path} exists; pass --overwrite to replace it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(path.suffixes[-2:]) if _is_tiff(path) else path.suffix
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".part{suffix}", dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # A unique name the writer creates itself, so the file gets the user's usual
+    # permissions (mkstemp would make it private, 0600).
+    tmp = path.parent / f".{path.stem}.{uuid.uuid4().hex[:12]}.part{suffix}"
     try:
         if _is_tiff(path):
             _write_tiff(tmp, img)
