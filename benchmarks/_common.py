@@ -6,13 +6,20 @@ import platform
 import time
 
 
-def best_of(fn, repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` calls (after one warm-up call)."""
+def best_of(fn, repeat: int = 3, sync=None) -> float:
+    """Best wall time of ``repeat`` calls (after one warm-up call).
+
+    ``sync`` (e.g. ``torch.cuda.synchronize``) runs after each call, so
+    asynchronous device work is inside the timing.
+    """
+    sync = sync or (lambda: None)
     fn()
+    sync()
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return min(times)
 

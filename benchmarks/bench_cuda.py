@@ -14,33 +14,24 @@ device is present.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _common import markdown
+from _common import best_of, markdown
 from bench_precision import psnr_rows
+from bench_speed import naive_srcnn
 
 import srcnn_plugin
 from srcnn_plugin.models.registry import get_model
-from srcnn_plugin.models.srcnn import predict_padded
 
 DEFAULT_SET5 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "Set5"
 PRECISIONS = ("float32", "bfloat16", "float16")
 
 
 def cuda_best_of(fn, repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` synchronised calls (after one warm-up)."""
-    fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    """``best_of`` with the GPU's queued work inside each timing."""
+    return best_of(fn, repeat, sync=torch.cuda.synchronize)
 
 
 def gemm_tflops(dtype, n: int = 8192, tf32: bool = False) -> float:
@@ -52,16 +43,6 @@ def gemm_tflops(dtype, n: int = 8192, tf32: bool = False) -> float:
         return 2 * n**3 / cuda_best_of(lambda: a @ b, 5) / 1e12
     finally:
         torch.backends.cuda.matmul.allow_tf32 = old
-
-
-def naive_srcnn(lr: np.ndarray, scale: float):
-    """Whole image: MATLAB bicubic on the CPU, one SRCNN forward on the GPU."""
-    from srcnn_plugin._imresize import imresize
-
-    model = get_model().model.to("cuda")
-    bic = imresize(lr, scale).astype(np.float32)
-    with torch.inference_mode():
-        return predict_padded(model, torch.from_numpy(bic)[None, None].cuda()).cpu().numpy()
 
 
 def speed_rows(sizes, scale, repeat) -> list[dict]:
@@ -82,7 +63,7 @@ def speed_rows(sizes, scale, repeat) -> list[dict]:
                 row[f"{prec}{'' if sym else ' fast'} MPix/s"] = mpix / t
         try:
             row["naive torch fp32 MPix/s"] = mpix / cuda_best_of(
-                lambda lr=lr: naive_srcnn(lr, scale), repeat
+                lambda lr=lr: naive_srcnn(lr, scale, "cuda"), repeat
             )
         except torch.cuda.OutOfMemoryError:
             row["naive torch fp32 MPix/s"] = "OOM"

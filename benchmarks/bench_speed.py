@@ -30,14 +30,17 @@ def gemm_gflops(dtype, n: int = 2048) -> float:
     return 2 * n**3 / t / 1e9
 
 
-def naive_srcnn(lr: np.ndarray, scale: float):
-    """Whole-image bicubic + SRCNN forward, no tiling (the baseline)."""
+def naive_srcnn(lr: np.ndarray, scale: float, device: str = "cpu") -> np.ndarray:
+    """The baseline: MATLAB bicubic of the whole image (NumPy), one SRCNN forward on
+    ``device`` (no tiling), result back on the host."""
+    from srcnn_plugin._engine import _model_on
     from srcnn_plugin._imresize import imresize
 
-    model = get_model().model
+    dev = torch.device(device)
+    model = _model_on(get_model(), dev)  # a per-device copy; the cached model stays put
     bic = imresize(lr, scale).astype(np.float32)
     with torch.inference_mode():
-        return predict_padded(model, torch.from_numpy(bic)[None, None])
+        return predict_padded(model, torch.from_numpy(bic)[None, None].to(dev)).cpu().numpy()
 
 
 def measure(lr, out, scale, repeat, naive, bound32, cv2, sk_rescale) -> dict:

@@ -39,3 +39,18 @@ def cells():
     from skimage import data
 
     return data.cell()[:200, :240].astype(np.float64) / 255.0
+
+
+@pytest.fixture
+def tiny_set(tmp_path, rng):
+    """A folder of four 96x96 crops of skimage's camera (a tiny training set)."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    cam = data.camera()
+    for i in range(4):
+        y, x = rng.integers(0, 300, 2)
+        iio.imwrite(folder / f"{i}.png", cam[y : y + 96, x : x + 96])
+    return folder

@@ -75,23 +75,14 @@ def test_sampler_on_cuda_gives_the_cpu_patches(rng):
         torch.testing.assert_close(u, v.cpu(), rtol=0, atol=0)
 
 
-def test_training_on_cuda_lowers_loss(tmp_path, rng):
-    import imageio.v3 as iio
-    from skimage import data
-
+def test_training_on_cuda_lowers_loss(tiny_set, tmp_path):
     from srcnn_plugin.training.train import TrainConfig, train
 
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    cam = data.camera()
-    for i in range(4):
-        y, x = rng.integers(0, 300, 2)
-        iio.imwrite(folder / f"{i}.png", cam[y : y + 96, x : x + 96])
     cfg = TrainConfig(
         scales=(2,), patch=25, batch=16, steps=120, lr=2e-3, warmup=5,
         val_fraction=0.25, val_every=60, checkpoint_every=60,
     )  # fmt: skip
-    res = train(folder, tmp_path / "run", cfg, device="cuda", progress=False)
+    res = train(tiny_set, tmp_path / "run", cfg, device="cuda", progress=False)
     assert res["history"][-1]["loss"] < res["history"][0]["loss"]
     assert res["weights"].exists()
     assert torch.backends.cudnn.benchmark is False  # restored

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from srcnn_plugin._dtype import input_scale, output_dtype, work_dtype
+from srcnn_plugin._dtype import output_dtype, value_affine, work_dtype
 
 
 @pytest.mark.parametrize(
@@ -21,9 +21,9 @@ def test_output_dtype(dtype, out):
     assert output_dtype(dtype) == out
 
 
-def test_input_scale():
-    assert input_scale(np.uint16, False) == 1 / 65535
-    assert input_scale(np.float32, False) == 1.0
+def test_value_affine_slope():
+    assert value_affine(np.uint16, False)[0] == 1 / 65535
+    assert value_affine(np.float32, False)[0] == 1.0
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["output_dtype", "work_dtype", "value_affine", "input_scale", "MODEL_RANGE"]
+__all__ = ["output_dtype", "work_dtype", "value_affine", "MODEL_RANGE"]
 
 #: Range the bundled models were trained on (8-bit BT.601 Y: 16..235, / 255).
 MODEL_RANGE = (16.0 / 255.0, 235.0 / 255.0)
@@ -55,19 +55,6 @@ def value_affine(dtype, preserve_range: bool) -> tuple[float, float]:
 
     f = img_as_float(np.array([0, 1], dtype=dtype)).astype(np.float64)
     return float(f[1] - f[0]), float(f[0])
-
-
-def input_scale(dtype, preserve_range: bool) -> float:
-    """Slope of [value_affine][srcnn_plugin._dtype.value_affine].
-
-    Examples
-    --------
-    >>> input_scale(np.uint8, False) == 1 / 255
-    True
-    >>> input_scale(np.uint16, True)
-    1.0
-    """
-    return value_affine(dtype, preserve_range)[0]
 
 
 def work_dtype(dtype) -> type:

@@ -176,7 +176,7 @@ class Engine:
         import torch
         from torch.nn import functional as F
 
-        from .models.srcnn import infer
+        from .models.srcnn import infer, point_symmetric
 
         dev = self.device
         with torch.inference_mode():
@@ -199,12 +199,13 @@ class Engine:
             # Reduced precision covers the convolutions only (autocast); the
             # residual addition over the bicubic input stays float32.
             low = self.precision != "float32"
+
+            def net(t):
+                if dev.type == "cpu":  # flipped inputs come back in the default layout
+                    t = t.contiguous(memory_format=torch.channels_last)
+                return infer(self.net, t)
+
             with torch.autocast(dev.type, dtype=getattr(torch, self.precision), enabled=low):
-                y = infer(self.net, x)
-                if self.symmetric:
-                    xr = torch.flip(x, (-2, -1))
-                    if dev.type == "cpu":
-                        xr = xr.contiguous(memory_format=torch.channels_last)
-                    y = 0.5 * (y.float() + torch.flip(infer(self.net, xr), (-2, -1)).float())
+                y = point_symmetric(net, x) if self.symmetric else net(x)
             y = y.float() - self.flat(x[..., h:-h, h:-h].float())
             return y[:, 0].cpu().numpy()

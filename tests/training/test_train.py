@@ -6,20 +6,6 @@ import pytest
 from srcnn_plugin.training.train import TrainConfig, train
 
 
-@pytest.fixture
-def tiny_set(tmp_path, rng):
-    import imageio.v3 as iio
-    from skimage import data
-
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    cam = data.camera()
-    for i in range(4):
-        y, x = rng.integers(0, 300, 2)
-        iio.imwrite(folder / f"{i}.png", cam[y : y + 96, x : x + 96])
-    return folder
-
-
 def _cfg(**kw):
     base = dict(
         scales=(2,),

@@ -139,16 +139,17 @@ def _model_sr(loaded, bic: np.ndarray, device, symmetric: bool = False) -> np.nd
     import torch
 
     from .._engine import _model_on
-    from ..models.srcnn import predict_padded
+    from ..models.srcnn import point_symmetric, predict_padded
 
     # A per-device copy: the cached model itself is shared and never moved.
     model = _model_on(loaded, device)
     with torch.inference_mode():
         x = torch.from_numpy(bic.astype(np.float32))[None, None].to(device)
-        y = predict_padded(model, x)
-        if symmetric:
-            flipped = predict_padded(model, torch.flip(x, (-2, -1)))
-            y = 0.5 * (y + torch.flip(flipped, (-2, -1)))
+
+        def net(t):
+            return predict_padded(model, t)
+
+        y = point_symmetric(net, x) if symmetric else net(x)
         return y[0, 0].float().cpu().numpy()
 
 
@@ -181,9 +182,9 @@ def evaluate(
         bit-reproducible).
     symmetric : bool
         Average the network with its pass on the 180-degree rotated input, as
-        ``rescale`` does by default (a two-member self-ensemble). ``False``
-        (the default) scores the network alone, as the paper does; the
-        model's rows are then labelled ``+sym``.
+        ``rescale`` does by default (a two-member self-ensemble); the model's
+        rows are then labelled ``+sym``. ``False`` (the default) scores the
+        network alone, as the paper does.
 
     Returns
     -------
