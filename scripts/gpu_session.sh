@@ -3,7 +3,8 @@
 # the CUDA tests, the CUDA benchmark, then per-scale fine-tuning until DEADLINE
 # seconds after the start. Results land in $OUT (at most 8 files).
 #   OUT=/tmp/out DEADLINE=540 scripts/gpu_session.sh
-# TRAIN_ONLY=1 skips the tests and the benchmark; SCALES and TRAIN_ARGS pass through.
+# TRAIN_ONLY=1 skips the tests and the benchmark; SCALES, PLAN (a scripts/plans/*.json,
+# instead of SCALES) and TRAIN_ARGS pass through.
 # Needs the training data as Y copies in .gpu_data/datasets (scripts/luma_copy.py).
 set -u
 OUT=${OUT:?set OUT to a results folder}
@@ -25,5 +26,5 @@ timeout 120 $PY benchmarks/bench_cuda.py --set5 $D/Set5 --repeat 2 >"$OUT/cuda_b
 echo "cuda bench rc=$? at ${SECONDS}s"
 fi
 $PY scripts/gpu_train.py $D/T91 $D/BSD200 --scales ${SCALES:-2 3 4} --device "$DEVICE" \
-  --budget-s $((DEADLINE - SECONDS - 20)) --out /tmp/srcnn_runs --results "$OUT" ${TRAIN_ARGS:-}
+  --budget-s $((DEADLINE - SECONDS - 20)) --out /tmp/srcnn_runs --results "$OUT" ${PLAN:+--plan "$PLAN"} ${TRAIN_ARGS:-}
 echo "training rc=$? at ${SECONDS}s"

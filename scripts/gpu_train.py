@@ -9,10 +9,13 @@ Times a few synthetic training steps to size the run, then starts one
 ``python -m srcnn_plugin train`` per scale (the same command a user runs;
 each is recorded with its step count), waits, and exports
 each run's validation-selected weights (``model.pt``, or ``best.pt`` when the
-time guard stopped a run early) as ``RESULTS/x<scale>.pt``, with the runs'
-histories in ``RESULTS/runs.json``. A run's step count depends on the probe,
-so the exact commands are in ``runs.json``: rerunning them reproduces the
-weights up to GPU non-determinism.
+time guard stopped a run early) as ``RESULTS/<run>.pt``, with the runs'
+histories in ``RESULTS/runs.json``. Runs are named ``x<scale>``, or come
+from ``--plan FILE``: a JSON list of ``{"name", "scale", "args"}`` where
+``args`` are extra ``train`` options that override the shared ones (several
+variants of one scale side by side, to choose between on validation PSNR).
+A run's step count depends on the probe, so the exact commands are in
+``runs.json``: rerunning them reproduces the weights up to GPU non-determinism.
 """
 
 from __future__ import annotations
@@ -61,6 +64,20 @@ def probe_steps_per_s(cfg: TrainConfig, device: str, seconds: float = 6.0) -> fl
     return n / (time.perf_counter() - t0)
 
 
+def load_plan(path: Path) -> list[dict]:
+    """The runs of a plan file, checked: unique names, a scale and extra args each."""
+    plan = json.loads(Path(path).read_text())
+    names = [r.get("name") for r in plan]
+    if not plan or len(set(names)) != len(names) or not all(names):
+        raise ValueError(f"{path}: give each run a unique 'name'.")
+    for r in plan:
+        if "scale" not in r or not isinstance(r.get("args", []), list):
+            raise ValueError(f"{path}: run {r['name']!r} needs 'scale' and a list 'args'.")
+        r["scale"] = str(r["scale"])
+        r.setdefault("args", [])
+    return plan
+
+
 def _device_name(device: str) -> str:
     dev = torch.device(device)
     return torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type
@@ -81,13 +98,19 @@ def main(argv=None) -> int:
     ap.add_argument("--hr-scales", nargs="+", default=["1"], help="passed to train")
     ap.add_argument("--startup-s", type=float, default=25, help="data loading, per run")
     ap.add_argument("--device", default="cuda")
+    ap.add_argument("--plan", type=Path, help="JSON list of runs (overrides --scales)")
     args = ap.parse_args(argv)
+    plan = (
+        load_plan(args.plan)
+        if args.plan
+        else [{"name": f"x{s}", "scale": s, "args": []} for s in args.scales]
+    )
     t_start = time.perf_counter()
     cfg = TrainConfig(patch=args.patch, batch=args.batch)
     sps = probe_steps_per_s(cfg, args.device)
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    n = len(args.scales)
+    n = len(plan)
     left = args.budget_s - (time.perf_counter() - t_start)
     steps = int(0.8 * (left - args.startup_s) * sps / n)
     every = max(steps // 20, 50)
@@ -95,8 +118,9 @@ def main(argv=None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     procs, cmds = {}, []
-    for s in args.scales:
-        run = args.out / f"x{s}"
+    for spec in plan:
+        name, s = spec["name"], spec["scale"]
+        run = args.out / name
         cmd = [
             sys.executable, "-m", "srcnn_plugin", "train", *map(str, args.images),
             "--out", str(run), "--scales", s, "--init", f"srcnn-9-5-5-x{s}",
@@ -106,16 +130,17 @@ def main(argv=None) -> int:
             "--hr-scales", *args.hr_scales,
             "--checkpoint-every", str(every), "--threads", "1", "-q",
             "--max-minutes", f"{(left - args.startup_s - 15) / 60:.2f}",
+            *spec["args"],
         ]  # fmt: skip
         cmds.append(" ".join(cmd))
         run.mkdir(parents=True, exist_ok=True)
-        log = open(args.out / f"train_x{s}.log", "w")  # noqa: SIM115
-        procs[s] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log)
+        log = open(args.out / f"train_{name}.log", "w")  # noqa: SIM115
+        procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log)
     runs = {"probe_steps_per_s": sps, "device": _device_name(args.device), "commands": cmds}
-    for s, (proc, log) in procs.items():
+    for name, (proc, log) in procs.items():
         rc = proc.wait()
         log.close()
-        run = args.out / f"x{s}"
+        run = args.out / name
         model = run / "model.pt"
         if not model.exists() and (run / "best.pt").exists():
             subprocess.run(
@@ -124,13 +149,13 @@ def main(argv=None) -> int:
             )
             model = run / "export.pt"
         if model.exists():
-            shutil.copy(model, args.results / f"x{s}.pt")
+            shutil.copy(model, args.results / f"{name}.pt")
         hist_file = run / "history.json"
         hist = json.loads(hist_file.read_text()) if hist_file.exists() else []
-        log_tail = (args.out / f"train_x{s}.log").read_text()[-3000:]
-        runs[s] = {"rc": rc, "weights": model.name, "history": hist, "log_tail": log_tail}
+        log_tail = (args.out / f"train_{name}.log").read_text()[-3000:]
+        runs[name] = {"rc": rc, "weights": model.name, "history": hist, "log_tail": log_tail}
         last = hist[-1] if hist else {}
-        print(f"x{s}: rc {rc}, step {last.get('step')}, val {last.get('val_mean')}", flush=True)
+        print(f"{name}: rc {rc}, step {last.get('step')}, val {last.get('val_mean')}", flush=True)
     (args.results / "runs.json").write_text(json.dumps(runs, indent=1))
     print(f"total {time.perf_counter() - t_start:.0f} s")
     return 0
