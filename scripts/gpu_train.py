@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,9 @@ def probe_steps_per_s(cfg: TrainConfig, device: str, seconds: float = 6.0) -> fl
         n += 20
         sync()
     return n / (time.perf_counter() - t0)
+
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def load_plan(path: Path) -> list[dict]:
@@ -117,6 +121,10 @@ def main(argv=None) -> int:
     print(f"probe: {sps:.1f} steps/s alone; {n} runs of {steps} steps each", flush=True)
     args.results.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    # Share the host's cores: n runs each with a full BLAS thread pool (numpy's
+    # imresize while degrading the images) oversubscribe it many times over.
+    threads = max(1, (os.cpu_count() or 1) // n)
+    env = {**os.environ, **{v: str(threads) for v in _THREAD_VARS}}
     procs, cmds = {}, []
     for spec in plan:
         name, s = spec["name"], spec["scale"]
@@ -128,14 +136,15 @@ def main(argv=None) -> int:
             "--steps", str(steps), "--lr", str(args.lr), "--lr-min", str(args.lr_min),
             "--warmup", str(args.warmup), "--val-every", str(every),
             "--hr-scales", *args.hr_scales,
-            "--checkpoint-every", str(every), "--threads", "1", "-q",
-            "--max-minutes", f"{(left - args.startup_s - 15) / 60:.2f}",
+            "--checkpoint-every", str(every), "--threads", str(threads), "-q",
+            "--max-minutes", f"{(left - 15) / 60:.2f}",
             *spec["args"],
         ]  # fmt: skip
         cmds.append(" ".join(cmd))
         run.mkdir(parents=True, exist_ok=True)
         log = open(args.out / f"train_{name}.log", "w")  # noqa: SIM115
-        procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        procs[name] = (proc, log)
     runs = {"probe_steps_per_s": sps, "device": _device_name(args.device), "commands": cmds}
     for name, (proc, log) in procs.items():
         rc = proc.wait()

@@ -84,3 +84,24 @@ def test_resumes_a_checkpoint_written_before_an_option_existed(tiny_set, tmp_pat
     torch.save(ck, out / "last.pt")
     res = train(tiny_set, out, _cfg(), device="cpu", progress=False)
     assert res["step"] == 40 and res["history"][0]["step"] == 20
+
+
+def test_time_limit_counts_data_preparation(tiny_set, tmp_path, monkeypatch):
+    import time
+
+    import torch
+
+    from srcnn_plugin.training import train as train_mod
+
+    slow_read = train_mod.read_luma
+
+    def read_luma(path):
+        time.sleep(0.1)
+        return slow_read(path)
+
+    monkeypatch.setattr(train_mod, "read_luma", read_luma)
+    # The limit is used up while reading: one step, then a clean, resumable stop.
+    limit = 0.05 / 60
+    res = train(tiny_set, tmp_path / "t", _cfg(), device="cpu", progress=False, max_minutes=limit)
+    assert res["step"] == 1 and res["weights"] is None
+    assert torch.load(tmp_path / "t" / "last.pt", weights_only=True)["step"] == 1

@@ -162,7 +162,8 @@ def train(
         Stop (with a checkpoint) once this many steps are done, so a long
         run can be split into sessions; resume later with the same config.
     max_minutes : float, optional
-        Stop (with a checkpoint) after this much wall time.
+        Stop (with a checkpoint) after this much wall time, counted from the
+        call: reading and degrading the images count too.
 
     Returns
     -------
@@ -176,6 +177,7 @@ def train(
     from ..models.srcnn import SRCNN
     from ..models.weights import load_weights, save_weights
 
+    t_call = time.perf_counter()
     cfg = config or TrainConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -232,7 +234,7 @@ def train(
         # The running loss stays on the device: no host sync per step.
         t0, loss_acc, n_acc = time.perf_counter(), torch.zeros((), device=dev), 0
         end = min(cfg.steps, stop_after) if stop_after else cfg.steps
-        deadline = t0 + 60 * max_minutes if max_minutes else math.inf
+        deadline = t_call + 60 * max_minutes if max_minutes else math.inf
         model.train()
         while step < end:
             for g in opt.param_groups:
