@@ -34,7 +34,7 @@ AIM = {
 
 def _row(label: str, hist: list[dict]) -> str:
     best = max(hist, key=lambda h: h["val_mean"])
-    vals = ", ".join(f"x{float(k):g}: {v:.2f}" for k, v in best["val_psnr"].items())
+    vals = ", ".join(f"x{float(k):g}: {v:.3f}" for k, v in best["val_psnr"].items())
     return (
         f"| {label} | {hist[-1]['step']} | {hist[-1]['elapsed_s'] / 60:.0f} | "
         f"{vals} (step {best['step']}) |"
@@ -61,11 +61,12 @@ def main(runs: Path) -> None:
         stage = rec.name.split("_")[0].replace("stage", "stage ")
         for key, run in json.loads(rec.read_text()).items():
             if isinstance(run, dict) and run.get("history"):
-                rows.append(_row(f"{stage} x{key} (GPU)", run["history"]))
+                name = key if key.startswith("x") else f"x{key}"
+                rows.append(_row(f"{stage} {name} (GPU)", run["history"]))
     rows.append("")
     rows.append(
         "Wall times are per run; the runs of a stage ran at the same time, on the two "
-        "CPU cores (1 thread each) for stages 1-3 and on one H200 GPU for stages 4-5."
+        "CPU cores (1 thread each) for stages 1-3 and on one H200 GPU for stages 4-6."
     )
     (ROOT / "docs" / "tables" / "training_time.md").write_text("\n".join(rows) + "\n")
 

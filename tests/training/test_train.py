@@ -105,3 +105,25 @@ def test_time_limit_counts_data_preparation(tiny_set, tmp_path, monkeypatch):
     res = train(tiny_set, tmp_path / "t", _cfg(), device="cpu", progress=False, max_minutes=limit)
     assert res["step"] == 1 and res["weights"] is None
     assert torch.load(tmp_path / "t" / "last.pt", weights_only=True)["step"] == 1
+
+
+def test_export_run_of_a_stopped_run(tiny_set, tmp_path):
+    from srcnn_plugin.models.weights import load_weights
+    from srcnn_plugin.training.train import export_run
+
+    run = tmp_path / "s"
+    res = train(tiny_set, run, _cfg(val_every=10), device="cpu", progress=False, stop_after=30)
+    meta = load_weights(export_run(run, tmp_path / "best.pt")).metadata["training"]
+    assert meta["step"] == res["best_step"] and meta["val_psnr"] == res["best_psnr"]
+    assert meta["complete"] is False and meta["config"]["steps"] == 40
+    assert meta["validation_images"] and meta["images"]
+    assert not set(meta["images"]) & set(meta["validation_images"])
+    last = load_weights(export_run(run, tmp_path / "last.pt", last=True)).metadata["training"]
+    assert last["step"] == 30
+
+
+def test_export_run_needs_a_run_folder(tmp_path):
+    from srcnn_plugin.training.train import export_run
+
+    with pytest.raises(FileNotFoundError, match="train output folder"):
+        export_run(tmp_path, tmp_path / "w.pt")

@@ -29,7 +29,7 @@ from .data import (
     split_validation,
 )
 
-__all__ = ["TrainConfig", "train", "validate", "validation_pairs"]
+__all__ = ["TrainConfig", "export_run", "train", "validate", "validation_pairs"]
 
 
 @dataclass
@@ -175,7 +175,7 @@ def train(
 
     from .._device import resolve_device
     from ..models.srcnn import SRCNN
-    from ..models.weights import load_weights, save_weights
+    from ..models.weights import load_weights
 
     t_call = time.perf_counter()
     cfg = config or TrainConfig()
@@ -280,6 +280,8 @@ def train(
                         "best": best,
                         "best_step": best_step,
                         "history": history,
+                        "images": [str(p) for p in train_paths],
+                        "validation_images": [str(p) for p in val_paths],
                     },
                     last,
                 )
@@ -298,26 +300,7 @@ def train(
                 "weights": None,
                 "step": step,
             }
-        best_path = out / "best.pt"
-        if best_path.exists():
-            model.load_state_dict(
-                torch.load(best_path, map_location=dev, weights_only=True)["model"]
-            )
-        weights = out / "model.pt"
-        save_weights(
-            model.cpu(),
-            weights,
-            scales=cfg.scales,
-            metadata={
-                "training": {
-                    "config": asdict(cfg),
-                    "images": [str(p) for p in train_paths],
-                    "validation_images": [str(p) for p in val_paths],
-                    "best_step": best_step,
-                    "val_psnr": best,
-                }
-            },
-        )
+        weights = export_run(out, out / "model.pt")
         return {
             "best_psnr": best,
             "best_step": best_step,
@@ -328,3 +311,59 @@ def train(
     finally:
         torch.set_num_threads(old_threads)
         torch.backends.cudnn.benchmark = old_benchmark
+
+
+def export_run(run_dir, out, *, last: bool = False) -> Path:
+    """Write a run's validation-best (or last) checkpoint as a weights file.
+
+    ``train`` calls this when a run finishes (``model.pt``); call it yourself
+    for a run that was stopped early or is still going. The file records the
+    run's configuration, its training and validation images, the exported
+    step with its validation PSNR, and whether the run had finished.
+
+    Parameters
+    ----------
+    run_dir : path
+        A ``train`` output folder (with ``last.pt``, and ``best.pt`` once a
+        validation has run).
+    out : path
+        Weights file to write.
+    last : bool
+        Export the latest step instead of the validation-best one.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    import torch
+
+    from ..models.srcnn import SRCNN
+    from ..models.weights import save_weights
+
+    run = Path(run_dir)
+    if not (run / "last.pt").exists():
+        raise FileNotFoundError(f"{run} holds no last.pt; pass a train output folder.")
+    state = torch.load(run / "last.pt", map_location="cpu", weights_only=True)
+    config = {**asdict(TrainConfig()), **state["config"]}
+    cfg = TrainConfig(**config)
+    best = run / "best.pt"
+    ck = state if last or not best.exists() else torch.load(best, "cpu", weights_only=True)
+    model = SRCNN(cfg.arch())
+    model.load_state_dict(ck["model"])
+    val = [h["val_mean"] for h in state["history"] if h["step"] == ck["step"]]
+    training = {
+        "config": config,
+        "images": state.get("images"),
+        "validation_images": state.get("validation_images"),
+        "step": ck["step"],
+        "val_psnr": val[-1] if val else None,
+        "complete": state["step"] >= cfg.steps,
+    }
+    save_weights(
+        model,
+        out,
+        scales=cfg.scales,
+        metadata={"training": {k: v for k, v in training.items() if v is not None}},
+    )
+    return Path(out)
