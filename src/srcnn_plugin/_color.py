@@ -49,7 +49,7 @@ def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
 
 
 def rgb_to_y_uint8(rgb: np.ndarray) -> np.ndarray:
-    """Y channel of an 8-bit RGB image, rounded to uint8 as MATLAB does.
+    """Y channel of an 8-bit RGB image (last axis), rounded to uint8 as MATLAB does.
 
     A 2-D (grey) image is its own Y and is returned unchanged.
 
@@ -61,8 +61,8 @@ def rgb_to_y_uint8(rgb: np.ndarray) -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.ndim == 2:
         return rgb.astype(np.uint8, copy=False)
-    if rgb.ndim != 3 or rgb.shape[-1] not in (3, 4):
-        raise ValueError(f"Expected an (M, N) grey or (M, N, 3) RGB image, got shape {rgb.shape}.")
+    if rgb.ndim < 3 or rgb.shape[-1] not in (3, 4):
+        raise ValueError(f"Expected an (M, N) grey or (..., 3) RGB image, got shape {rgb.shape}.")
     x = rgb[..., :3].astype(np.float64) / 255.0
     y = 16.0 + x @ _M[0]
     return np.clip(np.round(y), 0, 255).astype(np.uint8)

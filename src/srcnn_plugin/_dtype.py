@@ -15,10 +15,26 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["output_dtype", "work_dtype", "value_affine", "MODEL_RANGE"]
+__all__ = ["output_dtype", "work_dtype", "value_affine", "model_affine", "MODEL_RANGE"]
 
 #: Range the bundled models were trained on (8-bit BT.601 Y: 16..235, / 255).
 MODEL_RANGE = (16.0 / 255.0, 235.0 / 255.0)
+
+
+def model_affine(lo, span):
+    """``(gain, offset)`` with ``gain * x + offset`` mapping ``[lo, lo + span]`` onto `MODEL_RANGE`.
+
+    How a channel is presented to the network, at inference (``rescale``)
+    and when training on data that is not 8-bit (``training.data.read_planes``).
+
+    Examples
+    --------
+    >>> gain, offset = model_affine(0.0, 4095.0)  # a 12-bit channel
+    >>> round(float(offset * 255), 6), round(float((gain * 4095 + offset) * 255), 6)
+    (16.0, 235.0)
+    """
+    gain = (MODEL_RANGE[1] - MODEL_RANGE[0]) / np.asarray(span, np.float64)
+    return gain, MODEL_RANGE[0] - np.asarray(lo, np.float64) * gain
 
 
 def output_dtype(dtype) -> np.dtype:

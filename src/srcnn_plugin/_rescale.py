@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import MODEL_RANGE, output_dtype, value_affine
+from ._dtype import model_affine, output_dtype, value_affine
 from ._dtype import work_dtype as work_type
 from ._spline import spline_resample_axis
 from ._tiling import axis_resampler, plan_tile, tile_bounds
@@ -242,8 +242,7 @@ class TileJob:
         shape4 = (1, -1, 1, 1)
         # Each channel's [lo, hi] is mapped onto the luminance range the model
         # was trained on (8-bit Y: [16, 235] / 255), and mapped back below.
-        gain = (MODEL_RANGE[1] - MODEL_RANGE[0]) / self.span
-        offset = MODEL_RANGE[0] - self.lo * gain
+        gain, offset = model_affine(self.lo, self.span)
         slabs = slabs * gain.astype(wd).reshape(shape4) + offset.astype(wd).reshape(shape4)
         n_b, n_c = slabs.shape[:2]
         res = np.empty((n_b, n_c, y1 - y0, x1 - x0), np.float64)

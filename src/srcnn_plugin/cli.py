@@ -200,6 +200,7 @@ def _cmd_train(args) -> int:
         patch=args.patch,
         batch=args.batch,
         hr_scales=tuple(args.hr_scales),
+        channels=args.channels,
         steps=args.steps,
         lr=args.lr,
         lr_min=args.lr_min,
@@ -294,6 +295,7 @@ _EXAMPLES = {
     "train": """examples:
   srcnn-plugin train T91/ BSD200/ --out runs/x234 --scales 2 3 4 --steps 45000
   srcnn-plugin train my_images/ --out runs/mine --scales 2 --init srcnn-9-5-5-x2 --steps 5000
+  srcnn-plugin train stacks/ --out runs/em --scales 2 --init srcnn-9-5-5-x2 --channels each
   srcnn-plugin train imgs/ --out runs/g --scales 3 --device cuda --patch 48 --batch 128
   srcnn-plugin train imgs/ --out runs/a --max-minutes 60   # rerun the same to resume""",
     "evaluate": """examples:
@@ -403,6 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[1.0],
         help="also train on copies of the images shrunk by these factors, e.g. 1 0.8 0.6 "
         "(scale augmentation; the validation images are never shrunk)",
+    )
+    p.add_argument(
+        "--channels",
+        choices=["auto", "luma", "each"],
+        default="auto",
+        help="8-bit RGB trains on Y (auto, luma) or on R, G and B (each); other images "
+        "(12/16-bit, float, fluorescence channels) on every channel (auto, each) or on Y "
+        "(luma). Non-8-bit planes are scaled from their own min/max, as rescale does; "
+        "Z-stacks and time series give one plane per slice",
     )
     p.add_argument("--steps", type=int, default=50_000)
     p.add_argument("--lr", type=float, default=1e-3)

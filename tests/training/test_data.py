@@ -107,3 +107,66 @@ def test_shrunk_copies_keep_uint8_and_reject_bad_factors(rng):
     assert add_shrunk_copies([img], (0.5,))[0].shape == (30, 20)  # originals left out
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         add_shrunk_copies([img], (1.5,))
+
+
+def test_read_planes_8bit_keeps_the_paper_training_data(tmp_path, rng):
+    from srcnn_plugin.training.data import read_planes
+
+    rgb = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    f = _write(tmp_path / "a.png", rgb)
+    (y,) = read_planes(f)
+    np.testing.assert_array_equal(y, read_luma(f))
+    assert [p.dtype for p in read_planes(f, "luma")] == [np.uint8]
+    each = read_planes(f, "each")
+    assert len(each) == 3
+    for c in range(3):
+        np.testing.assert_array_equal(each[c], rgb[..., c])
+    rgba = np.dstack([rgb, np.full((20, 30), 255, np.uint8)])
+    assert len(read_planes(_write(tmp_path / "b.png", rgba), "each")) == 3  # alpha ignored
+
+
+def test_read_planes_uses_the_full_range_of_12_bit_data(tmp_path, rng):
+    """A 12-bit image in uint16 trains on what rescale shows the network, not on 0..16 of 255."""
+    from srcnn_plugin._dtype import MODEL_RANGE
+    from srcnn_plugin.training.data import read_planes
+
+    img = rng.integers(100, 4000, (24, 26)).astype(np.uint16)
+    (p,) = read_planes(_write(tmp_path / "a.tif", img))
+    assert p.dtype == np.float32
+    np.testing.assert_allclose([p.min(), p.max()], MODEL_RANGE, atol=1e-7)
+    # The same scene in another unit (x16, or float) gives the same plane.
+    (q,) = read_planes(_write(tmp_path / "b.tif", img * 16))
+    (r,) = read_planes(_write(tmp_path / "c.tif", img.astype(np.float32) / 4095))
+    np.testing.assert_allclose(q, p, atol=1e-6)
+    np.testing.assert_allclose(r, p, atol=1e-6)
+
+
+def test_read_planes_stacks_and_channels(tmp_path, rng):
+    from srcnn_plugin.training.data import read_planes
+
+    zyx = rng.integers(0, 4096, (5, 20, 22)).astype(np.uint16)
+    assert len(read_planes(_write(tmp_path / "z.tif", zyx))) == 5
+    zyxc = rng.integers(0, 4096, (4, 20, 22, 2)).astype(np.uint16)
+    planes = read_planes(_write(tmp_path / "zc.tif", zyxc))
+    assert len(planes) == 8 and all(p.shape == (20, 22) for p in planes)
+    rgb16 = rng.integers(0, 65536, (20, 22, 3)).astype(np.uint16)
+    f = _write(tmp_path / "rgb16.tif", rgb16)
+    assert len(read_planes(f)) == 3 and len(read_planes(f, "luma")) == 1
+
+
+def test_read_planes_drops_flat_planes_and_checks_the_mode(tmp_path, rng):
+    from srcnn_plugin.training.data import read_planes
+
+    stack = rng.integers(0, 4096, (3, 20, 22)).astype(np.uint16)
+    stack[1] = 7
+    f = _write(tmp_path / "s.tif", stack)
+    assert len(read_planes(f)) == 2
+    with pytest.raises(ValueError, match="channels must be one of"):
+        read_planes(f, "rgb")
+
+
+def test_shrunk_copies_of_float_planes_stay_float(rng):
+    img = rng.random((40, 30)).astype(np.float32)
+    out = add_shrunk_copies([img], (1.0, 0.5))
+    assert out[1].dtype == np.float32 and out[1].shape == (20, 15)
+    assert out[1].min() >= -0.1 and out[1].max() <= 1.1

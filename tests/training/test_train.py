@@ -93,13 +93,13 @@ def test_time_limit_counts_data_preparation(tiny_set, tmp_path, monkeypatch):
 
     from srcnn_plugin.training import train as train_mod
 
-    slow_read = train_mod.read_luma
+    fast_read = train_mod.read_planes
 
-    def read_luma(path):
+    def read_planes(path, channels):
         time.sleep(0.1)
-        return slow_read(path)
+        return fast_read(path, channels)
 
-    monkeypatch.setattr(train_mod, "read_luma", read_luma)
+    monkeypatch.setattr(train_mod, "read_planes", read_planes)
     # The limit is used up while reading: one step, then a clean, resumable stop.
     limit = 0.05 / 60
     res = train(tiny_set, tmp_path / "t", _cfg(), device="cpu", progress=False, max_minutes=limit)
@@ -127,3 +127,20 @@ def test_export_run_needs_a_run_folder(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="train output folder"):
         export_run(tmp_path, tmp_path / "w.pt")
+
+
+def test_trains_on_16_bit_multichannel_stacks(tmp_path, rng):
+    import imageio.v3 as iio
+
+    yy, xx = np.mgrid[:40, :44]
+    for i in range(4):
+        scene = np.sin(xx / (2 + i)) * np.cos(yy / 3) + rng.normal(0, 0.05, (40, 44))
+        stack = np.stack([scene + z for z in range(2)])  # (Z, M, N)
+        img = np.stack([stack, -stack], axis=-1)  # (Z, M, N, C): two channels
+        img = (img - img.min()) / np.ptp(img) * 4000
+        iio.imwrite(tmp_path / f"s{i}.tif", img.astype(np.uint16))
+    cfg = _cfg(steps=60, val_every=30)
+    res = train(tmp_path, tmp_path / "run", cfg, device="cpu", progress=False)
+    hist = res["history"]
+    assert hist[-1]["loss"] < hist[0]["loss"]
+    assert all(np.isfinite(h["val_mean"]) for h in hist)

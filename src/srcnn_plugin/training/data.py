@@ -1,4 +1,4 @@
-"""Training data: luminance images, a held-out validation split, patch pairs.
+"""Training data: image planes, a held-out validation split, patch pairs.
 
 Low-resolution inputs are made exactly as in the evaluation protocol
 (MATLAB-compatible bicubic down and up, see
@@ -14,13 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .._color import rgb_to_y_uint8
+from .._color import rgb_to_y_uint8, rgb_to_ycbcr
+from .._dtype import model_affine
 from .._imresize import imresize
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "list_images",
     "read_luma",
+    "read_planes",
+    "CHANNEL_MODES",
     "split_validation",
     "degrade",
     "add_shrunk_copies",
@@ -28,6 +31,9 @@ __all__ = [
 ]
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
+
+#: How ``read_planes`` turns an image's channels into training planes.
+CHANNEL_MODES = ("auto", "luma", "each")
 
 
 def list_images(sources: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
@@ -75,6 +81,79 @@ def read_luma(path: str | os.PathLike) -> np.ndarray:
     if img.ndim == 3 and img.shape[-1] in (1, 2):
         img = img[..., 0]
     return rgb_to_y_uint8(img)
+
+
+def read_planes(path: str | os.PathLike, channels: str = "auto") -> list[np.ndarray]:
+    """Read a training image as the 2-D planes the network learns from.
+
+    * **8-bit** images keep their values (uint8), as the bundled models were
+      trained: an RGB(A) image gives its BT.601 Y (``channels="auto"`` or
+      ``"luma"``) or its three colour channels (``"each"``); a grey image is
+      itself (an alpha channel is ignored).
+    * **Everything else** (12- or 16-bit data in uint16, other integers,
+      floats): each plane is mapped from its own minimum and maximum onto
+      the model's range, as float32 in [0, 1], which is exactly how
+      ``rescale`` presents a channel to the network. A 12-bit image in
+      uint16 therefore trains on its full range. Channels are separate
+      planes (``"auto"``, ``"each"``) or, for RGB, mixed to Y (``"luma"``).
+    * **Stacks**: leading axes (Z, time) are planes too. The last axis is a
+      channel axis when it has at most 4 entries and the image has 3 or more
+      dimensions: ``(M, N, C)``, ``(Z, M, N, C)``; otherwise ``(Z, M, N)``.
+
+    Planes with a single value carry no detail and are left out.
+
+    Parameters
+    ----------
+    path : path
+        An image file that imageio reads (PNG, TIFF, ...).
+    channels : {"auto", "luma", "each"}
+        How to treat colour and fluorescence channels (see above).
+
+    Returns
+    -------
+    list of ndarray
+        2-D uint8 (8-bit input) or float32 planes.
+
+    Examples
+    --------
+    >>> import tempfile, imageio.v3 as iio
+    >>> f = Path(tempfile.mkdtemp()) / "stack.tif"
+    >>> iio.imwrite(f, np.arange(2 * 8 * 9, dtype=np.uint16).reshape(2, 8, 9) * 50)
+    >>> planes = read_planes(f)
+    >>> len(planes), planes[0].dtype, round(float(planes[0].min()) * 255, 3)
+    (2, dtype('float32'), 16.0)
+    """
+    import imageio.v3 as iio
+
+    if channels not in CHANNEL_MODES:
+        raise ValueError(f"channels must be one of {CHANNEL_MODES}, got {channels!r}.")
+    img = np.asarray(iio.imread(path))
+    if img.dtype.kind not in "uif" or img.ndim < 2:
+        raise ValueError(
+            f"{path}: expected a 2-D (or stacked / multichannel) numeric image, "
+            f"got shape {img.shape} and dtype {img.dtype}."
+        )
+    eight_bit = img.dtype == np.uint8
+    has_channels = img.ndim >= 3 and img.shape[-1] <= 4
+    if not has_channels:
+        img = img[..., None]
+    n_ch = img.shape[-1]
+    if eight_bit and n_ch in (2, 4):  # grey + alpha, RGB + alpha
+        img, n_ch = img[..., : n_ch - 1], n_ch - 1
+    if n_ch == 3 and (channels == "luma" or (channels == "auto" and eight_bit)):
+        img = rgb_to_y_uint8(img) if eight_bit else rgb_to_ycbcr(img.astype(np.float64))[..., 0]
+        img = img[..., None]
+    planes = np.moveaxis(img, -1, 0).reshape(-1, *img.shape[-3:-1])
+    out = []
+    for plane in planes:
+        lo, hi = float(plane.min()), float(plane.max())
+        if hi <= lo:
+            continue
+        if not eight_bit:
+            gain, offset = model_affine(lo, hi - lo)
+            plane = (plane.astype(np.float64) * gain + offset).astype(np.float32)
+        out.append(plane)
+    return out
 
 
 def split_validation(
@@ -137,9 +216,10 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
 def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) -> list[np.ndarray]:
     """The images plus copies shrunk by each factor below 1 (scale augmentation).
 
-    A shrunk copy (MATLAB bicubic, anti-aliased, rounded to uint8 like the
-    originals) has finer detail per pixel than its original: the same scenes
-    at other magnifications. Factors of 1 are the originals themselves.
+    A shrunk copy (MATLAB bicubic, anti-aliased; rounded to uint8 when the
+    original is uint8, float32 otherwise) has finer detail per pixel than its
+    original: the same scenes at other magnifications. Factors of 1 are the
+    originals themselves.
 
     Examples
     --------
@@ -153,8 +233,11 @@ def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) ->
     out = list(images) if 1 in factors else []
     for f in sorted(set(factors) - {1}, reverse=True):
         for img in images:
-            small = imresize(img.astype(np.float64) / 255.0, f)
-            out.append(np.clip(np.round(small * 255.0), 0, 255).astype(np.uint8))
+            if img.dtype == np.uint8:
+                small = imresize(img.astype(np.float64) / 255.0, f)
+                out.append(np.clip(np.round(small * 255.0), 0, 255).astype(np.uint8))
+            else:
+                out.append(imresize(img.astype(np.float64), f).astype(np.float32))
     return out
 
 
@@ -190,8 +273,9 @@ class PatchSampler:
 
     Parameters
     ----------
-    images : sequence of (M, N) uint8 ndarray
-        Luminance training images.
+    images : sequence of (M, N) ndarray
+        Training planes: uint8, or float in [0, 1] (see
+        [read_planes][srcnn_plugin.training.data.read_planes]).
     scales : sequence of float
         Upscaling factors; each patch picks one at random (multi-scale
         training when several are given), then an image with probability

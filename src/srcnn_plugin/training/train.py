@@ -25,7 +25,7 @@ from .data import (
     add_shrunk_copies,
     degrade,
     list_images,
-    read_luma,
+    read_planes,
     split_validation,
 )
 
@@ -52,6 +52,7 @@ class TrainConfig:
     patch: int = 33
     batch: int = 64
     hr_scales: tuple[float, ...] = (1.0,)
+    channels: str = "auto"
     steps: int = 50_000
     lr: float = 1e-3
     lr_min: float = 1e-5
@@ -114,6 +115,17 @@ def validate(model, pairs, device=None) -> dict[float, float]:
             out[s] = float(np.mean(vals))
     model.train()
     return out
+
+
+def _planes(paths, channels: str) -> list[np.ndarray]:
+    """All training planes of ``paths`` (see ``read_planes``)."""
+    planes = [pl for p in paths for pl in read_planes(p, channels)]
+    if paths and not planes:
+        raise ValueError(
+            f"The images {[str(p) for p in paths[:3]]}... hold no plane with more than one "
+            "value; pass images with detail to learn from."
+        )
+    return planes
 
 
 def _save_atomic(obj, path: Path) -> None:
@@ -191,8 +203,8 @@ def train(
     try:
         paths = list_images(images)
         train_paths, val_paths = split_validation(paths, cfg.val_fraction, cfg.seed)
-        train_imgs = add_shrunk_copies([read_luma(p) for p in train_paths], cfg.hr_scales)
-        val_imgs = [read_luma(p) for p in val_paths]
+        train_imgs = add_shrunk_copies(_planes(train_paths, cfg.channels), cfg.hr_scales)
+        val_imgs = _planes(val_paths, cfg.channels)
         arch = cfg.arch()
         torch.manual_seed(cfg.seed)
         model = SRCNN(arch)
