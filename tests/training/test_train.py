@@ -144,3 +144,12 @@ def test_trains_on_16_bit_multichannel_stacks(tmp_path, rng):
     hist = res["history"]
     assert hist[-1]["loss"] < hist[0]["loss"]
     assert all(np.isfinite(h["val_mean"]) for h in hist)
+
+
+def test_flat_training_images_are_refused(tmp_path):
+    import imageio.v3 as iio
+
+    for i in range(3):
+        iio.imwrite(tmp_path / f"f{i}.png", np.full((40, 40), 50 + i, np.uint8))
+    with pytest.raises(ValueError, match="no plane with more than one value"):
+        train(tmp_path, tmp_path / "run", _cfg(), device="cpu", progress=False)

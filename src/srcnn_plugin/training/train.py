@@ -117,13 +117,13 @@ def validate(model, pairs, device=None) -> dict[float, float]:
     return out
 
 
-def _planes(paths, channels: str) -> list[np.ndarray]:
-    """All training planes of ``paths`` (see ``read_planes``)."""
+def _training_planes(paths, channels: str) -> list[np.ndarray]:
+    """All planes of the training images (see ``read_planes``); refuses an empty set."""
     planes = [pl for p in paths for pl in read_planes(p, channels)]
-    if paths and not planes:
+    if not planes:
         raise ValueError(
-            f"The images {[str(p) for p in paths[:3]]}... hold no plane with more than one "
-            "value; pass images with detail to learn from."
+            f"The training images ({len(paths)}, e.g. {paths[0]}) hold no plane with more "
+            "than one value; pass images with detail to learn from."
         )
     return planes
 
@@ -203,8 +203,8 @@ def train(
     try:
         paths = list_images(images)
         train_paths, val_paths = split_validation(paths, cfg.val_fraction, cfg.seed)
-        train_imgs = add_shrunk_copies(_planes(train_paths, cfg.channels), cfg.hr_scales)
-        val_imgs = _planes(val_paths, cfg.channels)
+        train_imgs = add_shrunk_copies(_training_planes(train_paths, cfg.channels), cfg.hr_scales)
+        val_imgs = [pl for p in val_paths for pl in read_planes(p, cfg.channels)]
         arch = cfg.arch()
         torch.manual_seed(cfg.seed)
         model = SRCNN(arch)
