@@ -44,7 +44,11 @@ def main(argv=None) -> None:
         "description": args.description,
     }
     if args.metrics:
-        entry["metrics"] = json.loads(args.metrics.read_text())
+        # Rows are named after the evaluated file; in the registry the network is "model".
+        rows = json.loads(args.metrics.read_text())
+        entry["metrics"] = [
+            {**r, "method": r["method"] if r["method"] == "bicubic" else "model"} for r in rows
+        ]
     reg["models"][args.name] = entry
     if args.default or "default" not in reg:
         reg["default"] = args.name
