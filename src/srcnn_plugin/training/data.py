@@ -89,7 +89,7 @@ def read_planes(path: str | os.PathLike, channels: str = "auto") -> list[np.ndar
     * **8-bit** images keep their values (uint8), as the bundled models were
       trained: an RGB(A) image gives its BT.601 Y (``channels="auto"`` or
       ``"luma"``) or its three colour channels (``"each"``); a grey image is
-      itself (an alpha channel is ignored).
+      itself. With 2 or 4 channels the last is alpha (PNG) and is ignored.
     * **Everything else** (12- or 16-bit data in uint16, other integers,
       floats): each plane is mapped from its own minimum and maximum onto
       the model's range, as float32 in [0, 1], which is exactly how
