@@ -146,6 +146,8 @@ def main(argv=None) -> int:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         procs[name] = (proc, log)
     runs = {"probe_steps_per_s": sps, "device": _device_name(args.device), "commands": cmds}
+    # Written now too, so the commands survive if the caller's time limit ends this early.
+    (args.results / "runs.json").write_text(json.dumps(runs, indent=1))
     for name, (proc, log) in procs.items():
         rc = proc.wait()
         log.close()
