@@ -41,6 +41,10 @@ def _row(label: str, hist: list[dict]) -> str:
     )
 
 
+def _hardware(rec: dict) -> str:
+    return "GPU" if str(rec.get("device", "")).startswith("NVIDIA") else "CPU"
+
+
 def main(runs: Path) -> None:
     rows = ["| run | steps | wall time (min) | best validation PSNR (dB) |", "|---|---|---|---|"]
     for name in ["x234", "x1.5", "x2", "x3", "x4", "x2b", "x3b", "x4b"]:
@@ -57,16 +61,18 @@ def main(runs: Path) -> None:
         else:
             label = f"stage 2 {name}"
         rows.append(_row(label, hist))
-    for rec in sorted((ROOT / "docs" / "tables").glob("stage*_runs.json")):
-        stage = rec.name.split("_")[0].replace("stage", "stage ")
-        for key, run in json.loads(rec.read_text()).items():
+    for path in sorted((ROOT / "docs" / "tables").glob("stage*_runs.json")):
+        stage = path.name.split("_")[0].replace("stage", "stage ")
+        rec = json.loads(path.read_text())
+        for key, run in rec.items():
             if isinstance(run, dict) and run.get("history"):
                 name = key if key.startswith("x") else f"x{key}"
-                rows.append(_row(f"{stage} {name} (GPU)", run["history"]))
+                rows.append(_row(f"{stage} {name} ({_hardware(rec)})", run["history"]))
     rows.append("")
     rows.append(
         "Wall times are per run; the runs of a stage ran at the same time, on the two "
-        "CPU cores (1 thread each) for stages 1-3 and on one H200 GPU for stages 4-6."
+        "CPU cores (1 thread each) for stages 1-3 and on one H200 GPU for stages 4-6; "
+        "stage 7 ran on one CPU core."
     )
     (ROOT / "docs" / "tables" / "training_time.md").write_text("\n".join(rows) + "\n")
 
