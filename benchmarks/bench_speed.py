@@ -108,6 +108,27 @@ def ablation(lr, out, scale, repeat, bound32) -> list[dict]:
     return rows
 
 
+def last_layer_rows(repeat: int, tile: int = 256) -> list[dict]:
+    """The 32 -> 1 channel 5x5 last layer on one CPU tile: oneDNN's conv2d against
+    ``conv_to_one_channel`` (the claim in its docstring)."""
+    from srcnn_plugin.models.srcnn import conv_to_one_channel
+
+    conv3 = get_model().model.conv3
+    k = conv3.weight.shape[-1]
+    y = torch.rand(1, conv3.in_channels, tile + k - 1, tile + k - 1)
+    y = y.contiguous(memory_format=torch.channels_last)
+    rows = []
+    with torch.inference_mode():
+        for name, fn in [
+            ("conv2d (oneDNN)", lambda: conv3(y)),
+            ("conv_to_one_channel", lambda: conv_to_one_channel(y, conv3.weight, conv3.bias)),
+        ]:
+            rows.append({"last layer": name, "ms per tile": 1e3 * best_of(fn, repeat)})
+    for r in rows:
+        r["speed-up"] = rows[0]["ms per tile"] / r["ms per tile"]
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -155,6 +176,8 @@ def main(argv=None):
     lr = rng.random((round(out / args.scale),) * 2).astype(np.float32)
     print(f"\noptimisations, one at a time, at {out}x{out} (fast path, fp32):\n")
     print(markdown(ablation(lr, out, args.scale, args.repeat, bound32)))
+    print("\nthe last layer alone, one 256x256 tile:\n")
+    print(markdown(last_layer_rows(max(args.repeat, 5))))
     if args.tiles:
         out = args.sizes[-1]
         n = int(round(out / args.scale))

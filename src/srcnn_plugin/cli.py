@@ -321,6 +321,7 @@ def _common(p, device=True):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
     from . import __version__
+    from .training.data import CHANNEL_MODES
 
     ap = argparse.ArgumentParser(
         prog="srcnn-plugin", description="SRCNN super-resolution for scientific images."
@@ -408,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--channels",
-        choices=["auto", "luma", "each"],
+        choices=CHANNEL_MODES,
         default="auto",
         help="8-bit RGB trains on Y (auto, luma) or on R, G and B (each); other images "
         "(12/16-bit, float, fluorescence channels) on every channel (auto, each) or on Y "

@@ -180,8 +180,10 @@ def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
 
     ``C -> k*k`` is one matrix product (the weights of each kernel tap), then
     the ``k*k`` maps are summed, in float32, with their tap's shift. This
-    runs at matrix-product speed, about 2x the convolution library's speed
-    for a single output channel, and accepts either memory format.
+    runs at matrix-product speed: on a 256-pixel CPU tile, 1.3-2x the
+    convolution library's speed for a single output channel (measured by
+    ``benchmarks/bench_speed.py``; this machine is noisy). It accepts either
+    memory format.
 
     Examples
     --------

@@ -117,15 +117,9 @@ def validate(model, pairs, device=None) -> dict[float, float]:
     return out
 
 
-def _training_planes(paths, channels: str) -> list[np.ndarray]:
-    """All planes of the training images (see ``read_planes``); refuses an empty set."""
-    planes = [pl for p in paths for pl in read_planes(p, channels)]
-    if not planes:
-        raise ValueError(
-            f"The training images ({len(paths)}, e.g. {paths[0]}) hold no plane with more "
-            "than one value; pass images with detail to learn from."
-        )
-    return planes
+def _planes(paths, channels: str) -> list[np.ndarray]:
+    """All planes of ``paths``, in order (see ``read_planes``)."""
+    return [pl for p in paths for pl in read_planes(p, channels)]
 
 
 def _save_atomic(obj, path: Path) -> None:
@@ -203,8 +197,14 @@ def train(
     try:
         paths = list_images(images)
         train_paths, val_paths = split_validation(paths, cfg.val_fraction, cfg.seed)
-        train_imgs = add_shrunk_copies(_training_planes(train_paths, cfg.channels), cfg.hr_scales)
-        val_imgs = [pl for p in val_paths for pl in read_planes(p, cfg.channels)]
+        train_imgs = _planes(train_paths, cfg.channels)
+        if not train_imgs:
+            raise ValueError(
+                f"The training images ({len(train_paths)}, e.g. {train_paths[0]}) hold no "
+                "plane with more than one value; pass images with detail to learn from."
+            )
+        train_imgs = add_shrunk_copies(train_imgs, cfg.hr_scales)
+        val_imgs = _planes(val_paths, cfg.channels)
         arch = cfg.arch()
         torch.manual_seed(cfg.seed)
         model = SRCNN(arch)
