@@ -5,12 +5,14 @@
 #   OUT=/tmp/out DEADLINE=540 scripts/gpu_session.sh
 # TRAIN_ONLY=1 skips the tests and the benchmark; SCALES, PLAN (a scripts/plans/*.json,
 # instead of SCALES) and TRAIN_ARGS pass through.
-# Needs the training data as Y copies in .gpu_data/datasets (scripts/luma_copy.py).
+# Needs the training data in DATA (default .gpu_data/datasets): Y copies, or lossless
+# colour copies for --channels each (scripts/luma_copy.py [--colour]); T91, BSD200
+# (and Set5 for the benchmark) inside.
 set -u
 OUT=${OUT:?set OUT to a results folder}
 DEADLINE=${DEADLINE:-540}
 DEVICE=${DEVICE:-cuda}
-D=.gpu_data/datasets
+D=${DATA:-.gpu_data/datasets}
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1 SRCNN_DATASETS=$PWD/$D
 PY=${PY:-python3}
 {

@@ -201,6 +201,7 @@ def _cmd_train(args) -> int:
         batch=args.batch,
         hr_scales=tuple(args.hr_scales),
         channels=args.channels,
+        val_channels=args.val_channels,
         steps=args.steps,
         lr=args.lr,
         lr_min=args.lr_min,
@@ -415,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(12/16-bit, float, fluorescence channels) on every channel (auto, each) or on Y "
         "(luma). Non-8-bit planes are scaled from their own min/max, as rescale does; "
         "Z-stacks and time series give one plane per slice",
+    )
+    p.add_argument(
+        "--val-channels",
+        choices=CHANNEL_MODES,
+        help="planes the validation images are scored on (default: as --channels), "
+        "e.g. --channels each --val-channels luma trains on R, G, B and selects on Y",
     )
     p.add_argument("--steps", type=int, default=50_000)
     p.add_argument("--lr", type=float, default=1e-3)

@@ -153,3 +153,29 @@ def test_flat_training_images_are_refused(tmp_path):
         iio.imwrite(tmp_path / f"f{i}.png", np.full((40, 40), 50 + i, np.uint8))
     with pytest.raises(ValueError, match="no plane with more than one value"):
         train(tmp_path, tmp_path / "run", _cfg(), device="cpu", progress=False)
+
+
+def test_validation_planes_can_differ_from_training_planes(tmp_path, rng, monkeypatch):
+    import imageio.v3 as iio
+
+    from srcnn_plugin.training import train as train_mod
+
+    yy, xx = np.mgrid[:40, :44]
+    for i in range(4):
+        rgb = np.stack([np.sin(xx / (2 + i + c)) * np.cos(yy / (3 + c)) for c in range(3)], -1)
+        iio.imwrite(tmp_path / f"c{i}.png", np.uint8(127.5 + 120 * rgb))
+    seen, real = [], train_mod.read_planes
+
+    def read_planes(path, channels):
+        planes = real(path, channels)
+        seen.append((path.name, channels, len(planes)))
+        return planes
+
+    monkeypatch.setattr(train_mod, "read_planes", read_planes)
+    cfg = _cfg(channels="each", val_channels="luma", steps=20)
+    res = train(tmp_path, tmp_path / "run", cfg, device="cpu", progress=False)
+    val = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert val and res["weights"] is not None
+    # training reads R, G and B of three images; validation reads the Y of the fourth
+    assert sorted(n for _, c, n in seen if c == "each") == [3, 3, 3]
+    assert [(c, n) for _, c, n in seen if c != "each"] == [("luma", 1)]

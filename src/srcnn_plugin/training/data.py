@@ -30,7 +30,7 @@ __all__ = [
     "PatchSampler",
 ]
 
-IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 
 #: How ``read_planes`` turns an image's channels into training planes.
 CHANNEL_MODES = ("auto", "luma", "each")

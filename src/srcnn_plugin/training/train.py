@@ -36,6 +36,12 @@ __all__ = ["TrainConfig", "export_run", "train", "validate", "validation_pairs"]
 class TrainConfig:
     """Hyper-parameters of a training run (all stored in checkpoints).
 
+    ``channels`` says which planes of each image are trained on (see
+    [read_planes][srcnn_plugin.training.data.read_planes]); ``val_channels``
+    which are validated on (default: the same), e.g. train on R, G and B
+    (``"each"``) but select the checkpoint on Y (``"luma"``), the plane the
+    paper's protocol measures.
+
     Examples
     --------
     >>> TrainConfig(scales=(3,)).scales
@@ -53,6 +59,7 @@ class TrainConfig:
     batch: int = 64
     hr_scales: tuple[float, ...] = (1.0,)
     channels: str = "auto"
+    val_channels: str | None = None
     steps: int = 50_000
     lr: float = 1e-3
     lr_min: float = 1e-5
@@ -204,7 +211,7 @@ def train(
                 "plane with more than one value; pass images with detail to learn from."
             )
         train_imgs = add_shrunk_copies(train_imgs, cfg.hr_scales)
-        val_imgs = _planes(val_paths, cfg.channels)
+        val_imgs = _planes(val_paths, cfg.val_channels or cfg.channels)
         arch = cfg.arch()
         torch.manual_seed(cfg.seed)
         model = SRCNN(arch)
