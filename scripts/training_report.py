@@ -73,13 +73,16 @@ def main(runs: Path) -> None:
         else:
             label = f"stage 2 {name}"
         rows.append(_row(label, hist))
-    for path in sorted((ROOT / "docs" / "tables").glob("stage*_runs.json")):
+    records = (ROOT / "docs" / "tables").glob("stage*_runs.json")
+    for path in sorted(records, key=lambda p: int(p.name.split("_")[0][5:])):
         stage = path.name.split("_")[0].replace("stage", "stage ")
         rec = json.loads(path.read_text())
         for key, run in rec.items():
             if isinstance(run, dict) and run.get("history"):
                 name = key if key.startswith("x") else f"x{key}"
-                planes = "R, G, B" if "--channels each" in _command(rec, key) else "Y"
+                cmd = _command(rec, key)
+                each = "--channels each" in cmd and "--val-channels luma" not in cmd
+                planes = "R, G, B" if each else "Y"
                 label = f"{stage} {name} ({_hardware(rec)})"
                 rows.append(_row(label, run["history"], planes, run.get("val_y")))
     rows.append("")
