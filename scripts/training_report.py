@@ -46,12 +46,17 @@ def _hardware(rec: dict) -> str:
     return "GPU" if str(rec.get("device", "")).startswith("NVIDIA") else "CPU"
 
 
-def _command(rec: dict, key: str) -> str:
-    """The recorded command of run ``key`` (its ``--out`` folder ends with the name)."""
+def _validated_planes(rec: dict) -> dict[str, str]:
+    """Run name (its ``--out`` folder) -> the planes it validated on, from its command."""
+    from srcnn_plugin.cli import build_parser
+
+    parser, out = build_parser(), {}
     for cmd in rec.get("commands", []):
-        if f"/{key} " in cmd:
-            return cmd
-    return ""
+        argv = cmd.split()
+        args = parser.parse_args(argv[argv.index("train") :])
+        channels = args.val_channels or args.channels
+        out[Path(args.out).name] = "R, G, B" if channels == "each" else "Y"
+    return out
 
 
 def main(runs: Path) -> None:
@@ -77,12 +82,11 @@ def main(runs: Path) -> None:
     for path in sorted(records, key=lambda p: int(p.name.split("_")[0][5:])):
         stage = path.name.split("_")[0].replace("stage", "stage ")
         rec = json.loads(path.read_text())
+        planes_of = _validated_planes(rec)
         for key, run in rec.items():
             if isinstance(run, dict) and run.get("history"):
                 name = key if key.startswith("x") else f"x{key}"
-                cmd = _command(rec, key)
-                each = "--channels each" in cmd and "--val-channels luma" not in cmd
-                planes = "R, G, B" if each else "Y"
+                planes = planes_of.get(name, "Y")
                 label = f"{stage} {name} ({_hardware(rec)})"
                 rows.append(_row(label, run["history"], planes, run.get("val_y")))
     rows.append("")
