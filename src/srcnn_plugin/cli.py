@@ -197,6 +197,10 @@ def _cmd_train(args) -> int:
         f2=f2,
         f3=f3,
         residual=not args.no_residual,
+        noise_aware=args.noise_aware,
+        degradation=tuple(args.degradation) if args.degradation else None,
+        variants=args.variants,
+        clean=args.clean,
         patch=args.patch,
         batch=args.batch,
         hr_scales=tuple(args.hr_scales),
@@ -422,6 +426,24 @@ def build_parser() -> argparse.ArgumentParser:
         choices=CHANNEL_MODES,
         help="planes the validation images are scored on (default: as --channels), "
         "e.g. --channels each --val-channels luma trains on R, G, B and selects on Y",
+    )
+    p.add_argument(
+        "--degradation",
+        nargs="+",
+        metavar="SPEC",
+        help="train on random acquisitions instead of the paper's bicubic: specs such as "
+        "'bicubic' 'psf=0-0.75+binning+noise=0-0.05' (psf in multiples of the factor, "
+        "noise as a fraction of the range, ranges drawn uniformly; see "
+        "srcnn_plugin.degradations)",
+    )
+    p.add_argument(
+        "--variants", type=int, default=4, help="recordings per image with --degradation"
+    )
+    p.add_argument("--clean", type=float, default=0.25, help="fraction of noise-free recordings")
+    p.add_argument(
+        "--noise-aware",
+        action="store_true",
+        help="give the network its input's measured noise level (the bundled default models)",
     )
     p.add_argument("--steps", type=int, default=50_000)
     p.add_argument("--lr", type=float, default=1e-3)

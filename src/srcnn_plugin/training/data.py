@@ -1,9 +1,13 @@
 """Training data: image planes, a held-out validation split, patch pairs.
 
-Low-resolution inputs are made exactly as in the evaluation protocol
-(MATLAB-compatible bicubic down and up, see
-[imresize][srcnn_plugin._imresize.imresize]), so the network learns the
-degradation it is scored on.
+By default low-resolution inputs are made exactly as in the paper's
+evaluation protocol (MATLAB-compatible bicubic down and up, see
+[imresize][srcnn_plugin._imresize.imresize]). With a
+[DegradationMixture][srcnn_plugin.degradations.DegradationMixture] each
+image is recorded several times with random acquisitions (PSF, binning,
+noise; see [acquire][srcnn_plugin.training.data.acquire]), and each pair
+carries the noise level measured on its low-resolution image, the number a
+noise-aware model is told at inference.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "CHANNEL_MODES",
     "split_validation",
     "degrade",
+    "acquire",
     "add_shrunk_copies",
     "PatchSampler",
 ]
@@ -213,6 +218,40 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return hr.astype(np.float32), bic.astype(np.float32)
 
 
+def acquire(hr: np.ndarray, scale: float, degradation, rng=None):
+    """Record ``hr`` with ``degradation``: the (HR, bicubic, noise level) triple.
+
+    ``hr`` (uint8, or float in the model's range) is cropped to a multiple
+    of an integer ``scale``; the recorded low-resolution image (see
+    [Degradation.apply][srcnn_plugin.degradations.Degradation.apply], noise
+    relative to the plane's own range) is enlarged back with MATLAB bicubic,
+    exactly as ``rescale`` enlarges before the network; the noise level is
+    [estimate_noise][srcnn_plugin.degradations.estimate_noise] of the
+    low-resolution image, as ``rescale`` measures it.
+
+    Examples
+    --------
+    >>> from srcnn_plugin.degradations import Degradation
+    >>> hr = np.random.default_rng(0).random((20, 21))
+    >>> h, b, sigma = acquire(hr, 2, Degradation("binning", read=0.05), rng=0)
+    >>> h.shape, b.shape, sigma > 0.02
+    ((20, 20), (20, 20), True)
+    """
+    from ..degradations import estimate_noise
+
+    hr = np.asarray(hr)
+    if hr.dtype == np.uint8:
+        hr = hr.astype(np.float64) / 255.0
+    hr = np.asarray(hr, np.float64)
+    h, w = hr.shape[:2]
+    if float(scale).is_integer():
+        s = int(scale)
+        hr = hr[: h - h % s, : w - w % s]
+    lr = degradation.apply(hr, scale, rng=rng)
+    bic = imresize(lr, output_shape=hr.shape)
+    return hr.astype(np.float32), bic.astype(np.float32), estimate_noise(lr)
+
+
 def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) -> list[np.ndarray]:
     """The images plus copies shrunk by each factor below 1 (scale augmentation).
 
@@ -289,6 +328,12 @@ class PatchSampler:
         Seed of the sampler's own generator.
     device : str or torch.device
         Where the buffers live and batches are made.
+    degradation : DegradationMixture, optional
+        Record each image ``variants`` times with random acquisitions
+        instead of the paper's bicubic (see
+        [acquire][srcnn_plugin.training.data.acquire]).
+    variants : int
+        Recordings per image and scale with a ``degradation``.
     """
 
     def __init__(
@@ -299,6 +344,8 @@ class PatchSampler:
         halo: int,
         seed: int = 0,
         device="cpu",
+        degradation=None,
+        variants: int = 1,
     ):
         import torch
 
@@ -306,21 +353,30 @@ class PatchSampler:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
         self.patch, self.halo = int(patch), int(halo)
         self.scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
-        hrs, bics, shapes, probs = [], [], [], []
+        hrs, bics, shapes, probs, sigmas = [], [], [], [], []
+        prep = np.random.default_rng([seed, 1])
         for s in self.scales:
-            pairs = [degrade(img, s) for img in images]
-            pairs = [(hr, bic) for hr, bic in pairs if min(hr.shape) >= patch]
+            if degradation is None:
+                pairs = [(*degrade(img, s), 0.0) for img in images]
+            else:
+                pairs = [
+                    acquire(img, s, degradation.sample(prep, s), rng=prep)
+                    for img in images
+                    for _ in range(int(variants))
+                ]
+            pairs = [pr for pr in pairs if min(pr[0].shape) >= patch]
             if not pairs:
                 raise ValueError(
                     f"No training image is at least {patch}x{patch} pixels at scale {s}; "
                     "use larger images or a smaller patch."
                 )
-            areas = np.array([hr.size for hr, _ in pairs], dtype=np.float64)
+            areas = np.array([pr[0].size for pr in pairs], dtype=np.float64)
             probs.append(areas / areas.sum() / len(self.scales))
-            for hr, bic in pairs:
+            for hr, bic, sigma in pairs:
                 hrs.append(hr.ravel())
                 bics.append(bic.ravel())
                 shapes.append(hr.shape)
+                sigmas.append(sigma)
         self._prob = np.concatenate(probs)
         self._prob /= self._prob.sum()
         shp = np.array(shapes, dtype=np.int64)
@@ -329,6 +385,7 @@ class PatchSampler:
         self.device = torch.device(device)
         self._hr = torch.from_numpy(np.concatenate(hrs)).to(self.device)
         self._bic = torch.from_numpy(np.concatenate(bics)).to(self.device)
+        self._sigma = torch.tensor(sigmas, dtype=torch.float32, device=self.device)
         gy, gx = _dihedral_grids(self.patch)
         self._gy = torch.from_numpy(gy).to(self.device)
         self._gx = torch.from_numpy(gx).to(self.device)
@@ -339,6 +396,13 @@ class PatchSampler:
 
         Both are on the sampler's device; ``Q = P - 2 * halo``.
         """
+        x, y, _ = self.sample_with_noise(batch)
+        return x, y
+
+    def sample_with_noise(self, batch: int):
+        """``(inputs, targets, noise)``: as [sample][srcnn_plugin.training.data.PatchSampler.sample]
+        plus each patch's measured noise level ``(B,)`` (zeros without a degradation).
+        """
         import torch
 
         p, h, rng = self.patch, self.halo, self.rng
@@ -346,13 +410,13 @@ class PatchSampler:
         i = rng.integers(0, self._h[k] - p + 1)
         j = rng.integers(0, self._w[k] - p + 1)
         t = rng.integers(0, 8, size=batch)
-        base, w, t = torch.from_numpy(
-            np.stack([self._off[k] + i * self._w[k] + j, self._w[k], t])
+        base, w, t, kk = torch.from_numpy(
+            np.stack([self._off[k] + i * self._w[k] + j, self._w[k], t, k])
         ).to(self.device)
         idx = base[:, None, None] + self._gy[t] * w[:, None, None] + self._gx[t]
         x = self._bic[idx][:, None]
         y = self._hr[idx][:, None, h : p - h, h : p - h]
-        return x, y
+        return x, y, self._sigma[kk]
 
     def state(self) -> dict:
         """Generator state, for checkpoints."""

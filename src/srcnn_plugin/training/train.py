@@ -15,13 +15,14 @@ import math
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .data import (
     PatchSampler,
+    acquire,
     add_shrunk_copies,
     degrade,
     list_images,
@@ -42,6 +43,15 @@ class TrainConfig:
     (``"each"``) but select the checkpoint on Y (``"luma"``), the plane the
     paper's protocol measures.
 
+    ``degradation`` (a list of spec strings, see
+    [DegradationMixture][srcnn_plugin.degradations.DegradationMixture]) trains
+    on random acquisitions instead of the paper's bicubic: each image is
+    recorded ``variants`` times per scale, a fraction ``clean`` of them
+    without noise. Validation then scores the fixed acquisitions of
+    [validation_degradations][srcnn_plugin.degradations.validation_degradations]
+    and the run selects on their mean. ``noise_aware`` gives the network its
+    input's measured noise level.
+
     Examples
     --------
     >>> TrainConfig(scales=(3,)).scales
@@ -55,6 +65,10 @@ class TrainConfig:
     n1: int = 64
     n2: int = 32
     residual: bool = True
+    noise_aware: bool = False
+    degradation: tuple[str, ...] | None = None
+    variants: int = 4
+    clean: float = 0.25
     patch: int = 33
     batch: int = 64
     hr_scales: tuple[float, ...] = (1.0,)
@@ -73,7 +87,17 @@ class TrainConfig:
     def arch(self):
         from ..models.srcnn import SRCNNConfig
 
-        return SRCNNConfig(self.f1, self.f2, self.f3, self.n1, self.n2, self.residual)
+        return SRCNNConfig(
+            self.f1, self.f2, self.f3, self.n1, self.n2, self.residual, self.noise_aware
+        )
+
+    def mixture(self):
+        """The training degradation mixture, or None for the paper's bicubic."""
+        from ..degradations import DegradationMixture
+
+        if not self.degradation:
+            return None
+        return DegradationMixture(tuple(self.degradation), clean=self.clean)
 
 
 def _lr_at(cfg: TrainConfig, step: int) -> float:
@@ -84,16 +108,29 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
 
 
-def validation_pairs(images, scales) -> dict[float, list[tuple[np.ndarray, np.ndarray]]]:
-    """The (HR, bicubic) pairs of each scale for [validate][srcnn_plugin.training.train.validate].
+def validation_pairs(images, scales, acquisitions: bool = False) -> dict:
+    """The validation pairs of each scale for [validate][srcnn_plugin.training.train.validate].
 
-    Made once per run with the evaluation protocol's degradation.
+    Made once per run: ``{scale: [(hr, bicubic), ...]}`` with the paper's
+    protocol, or with ``acquisitions`` ``{"<scale>|<degradation>": [(hr,
+    bicubic, noise level), ...]}`` for each of
+    [validation_degradations][srcnn_plugin.degradations.validation_degradations]
+    (noise seeded per image, so every run sees the same pairs).
     """
-    return {s: [degrade(img, s) for img in images] for s in scales}
+    if not acquisitions:
+        return {s: [degrade(img, s) for img in images] for s in scales}
+    from ..degradations import validation_degradations
+
+    out = {}
+    for s in scales:
+        for d in validation_degradations(s):
+            rngs = (np.random.default_rng([i, 7]) for i in range(len(images)))
+            out[f"{s:g}|{d}"] = [acquire(img, s, d, rng=r) for img, r in zip(images, rngs)]
+    return out
 
 
 def validate(model, pairs, device=None) -> dict[float, float]:
-    """Mean Y-PSNR (dB, ``scale`` pixels shaved) per scale on whole images.
+    """Mean Y-PSNR (dB, ``scale`` pixels shaved) per key of ``pairs`` on whole images.
 
     Parameters
     ----------
@@ -113,13 +150,14 @@ def validate(model, pairs, device=None) -> dict[float, float]:
     out = {}
     model.eval()
     with torch.inference_mode():
-        for s, items in pairs.items():
+        for key, items in pairs.items():
+            s = float(str(key).split("|")[0])
             vals = []
-            for hr, bic in items:
+            for hr, bic, *noise in items:
                 x = torch.from_numpy(bic)[None, None].to(device)
-                sr = predict_padded(model, x)[0, 0].float().cpu().numpy()
-                vals.append(psnr_y(hr, sr, s))
-            out[s] = float(np.mean(vals))
+                sr = predict_padded(model, x, noise=noise[0] if noise else None)
+                vals.append(psnr_y(hr, sr[0, 0].float().cpu().numpy(), s))
+            out[key] = float(np.mean(vals))
     model.train()
     return out
 
@@ -217,18 +255,24 @@ def train(
         model = SRCNN(arch)
         if init_weights is not None:
             loaded = load_weights(init_weights)
-            if loaded.config != arch:
+            same = replace(loaded.config, noise_aware=arch.noise_aware) == arch
+            if not same or (loaded.config.noise_aware and not arch.noise_aware):
                 raise ValueError(
                     f"init_weights has architecture {loaded.config.name} "
-                    f"(residual={loaded.config.residual}); train with the same f1/f2/f3/n1/n2."
+                    f"(residual={loaded.config.residual}, noise_aware="
+                    f"{loaded.config.noise_aware}); train with the same f1/f2/f3/n1/n2 "
+                    "(a plain model can start a noise-aware one)."
                 )
-            model.load_state_dict(loaded.model.state_dict())
+            # A plain model starts a noise-aware one with zero noise weights:
+            # exactly the plain model until training moves them.
+            model.load_state_dict(loaded.model.state_dict(), strict=loaded.config == arch)
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         sampler = PatchSampler(
-            train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev
-        )
-        val_pairs = validation_pairs(val_imgs, cfg.scales)
+            train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
+            degradation=cfg.mixture(), variants=cfg.variants,
+        )  # fmt: skip
+        val_pairs = validation_pairs(val_imgs, cfg.scales, acquisitions=bool(cfg.degradation))
         step, best, best_step, history = 0, -math.inf, -1, []
         last = out / "last.pt"
         if resume and last.exists():
@@ -258,9 +302,9 @@ def train(
         while step < end:
             for g in opt.param_groups:
                 g["lr"] = _lr_at(cfg, step)
-            x, y = sampler.sample(cfg.batch)
+            x, y, noise = sampler.sample_with_noise(cfg.batch)
             x = x.contiguous(memory_format=torch.channels_last)
-            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss = torch.nn.functional.mse_loss(model(x, noise), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
