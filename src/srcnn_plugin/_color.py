@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_y_uint8"]
+__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_y_uint8", "auto_color_mode", "YCC_ROWS"]
 
 _M = np.array(
     [
@@ -18,6 +18,27 @@ _M = np.array(
     ]
 )
 _OFFSET = np.array([16.0, 128.0, 128.0])
+
+#: BT.601 luma/chroma rows for [0, 1] RGB (offsets dropped: ``rescale``'s
+#: per-channel normalisation cancels them).
+YCC_ROWS = _M / 255.0
+
+
+def auto_color_mode(n_channels: int, *, rgb: bool) -> str:
+    """The colour mode every face uses when the user does not choose one.
+
+    ``'ycbcr'`` (the paper's path: the network on Y only) for an image its
+    face knows to be an RGB(A) photograph (napari's ``rgb`` layers, OpenCV's
+    BGR(A) images, 8-bit RGB PNG/JPEG/BMP/TIFF files) with 3 or 4 channels;
+    ``'channels'`` (each channel on its own) for everything else, such as
+    fluorescence channels.
+
+    Examples
+    --------
+    >>> auto_color_mode(3, rgb=True), auto_color_mode(3, rgb=False), auto_color_mode(2, rgb=True)
+    ('ycbcr', 'channels', 'channels')
+    """
+    return "ycbcr" if rgb and n_channels in (3, 4) else "channels"
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:

@@ -18,12 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import work_dtype as work_type
-from ._rescale import (
-    _plane_order,
-    _pre_resample,
-    make_plan,
-    prepare_job,
-)
+from ._job import prepare_job
+from ._options import Options
+from ._plan import _plane_order, _pre_resample, make_plan
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 
 __all__ = ["rescale_dask"]
@@ -78,17 +75,11 @@ def _block(xblk, job, tp):
 def rescale_dask(
     image,
     scale,
+    options: Options,
     *,
     channel_axis=None,
     preserve_range=False,
-    clip=True,
-    model=None,
-    device=None,
-    precision="float32",
-    tile_size=None,
-    memory_budget=None,
     color_mode="channels",
-    symmetric=True,
 ):
     """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes)."""
     import dask.array as da
@@ -105,20 +96,17 @@ def rescale_dask(
     lo0, hi0 = _minmax(xw, None)
     xw = _pre_resample_lazy(xw, plan)
     if plan.plane is None:
-        from ._rescale import rescale
+        from ._job import rescale_steps
 
-        out = rescale(
-            np.asarray(image),
-            scale,
-            channel_axis=channel_axis,
-            preserve_range=preserve_range,
-            clip=clip,
-        )
+        steps = rescale_steps(np.asarray(image), plan, options)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                out = stop.value
+                break
         return da.from_array(out, chunks=image.chunksize)
-    job = prepare_job(
-        plan, xw, lo0, hi0, _minmax, model=model, device=device, precision=precision,
-        tile_size=tile_size, memory_budget=memory_budget, clip=clip, symmetric=symmetric,
-    )  # fmt: skip
+    job = prepare_job(plan, xw, lo0, hi0, _minmax, options)
     p, q = plan.plane
     halo = job.engine().halo
     ry = axis_resampler(xw.shape[p], plan.work_out[p])

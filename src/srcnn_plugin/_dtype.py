@@ -15,7 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["output_dtype", "work_dtype", "value_affine", "model_affine", "MODEL_RANGE"]
+__all__ = [
+    "restore_dtype",
+    "output_dtype",
+    "work_dtype",
+    "value_affine",
+    "model_affine",
+    "MODEL_RANGE",
+]
 
 #: Range the bundled models were trained on (8-bit BT.601 Y: 16..235, / 255).
 MODEL_RANGE = (16.0 / 255.0, 235.0 / 255.0)
@@ -90,3 +97,24 @@ def work_dtype(dtype) -> type:
     if dtype.kind in "iu" and dtype.itemsize <= 2:
         return np.float32
     return np.float64
+
+
+def restore_dtype(out, dtype):
+    """``rescale``'s float result (with ``preserve_range=True``) in the caller's ``dtype``.
+
+    The one rule every face uses to hand back the input's type: integers are
+    rounded half to even and saturated to the type's range, floats (float16
+    included) are cast. Works on numpy and dask arrays.
+
+    Examples
+    --------
+    >>> restore_dtype(np.array([-3.0, 2.5, 300.0]), np.uint8)
+    array([  0,   2, 255], dtype=uint8)
+    >>> restore_dtype(np.array([0.5], np.float32), np.float16).dtype
+    dtype('float16')
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(out), info.min, info.max).astype(dtype)
+    return out.astype(dtype)

@@ -21,7 +21,7 @@ from ._tiling import TilePlan
 __all__ = ["Engine", "PRECISIONS", "is_out_of_memory", "cpu_has_bf16"]
 
 PRECISIONS = ("float32", "bfloat16", "float16")
-_CACHE: dict = {}
+_CACHE: dict = {}  # model copies per (model, device)
 _LOCK = threading.Lock()
 
 
@@ -103,30 +103,23 @@ class _FlatTable:
         return torch.lerp(self.values[i0], self.values[i0 + 1], frac)
 
 
-def _flat_response(loaded, device):
-    """Table of ``net(c) - c`` for flat images ``c``, cached with the model copy.
+def _flat_table(net, device, noise=None) -> _FlatTable:
+    """Table of ``net(c) - c`` for flat images ``c`` (at one noise level).
 
     Subtracting it (at each pixel's bicubic value) makes the network exactly
     flat-field neutral: a constant region stays constant, so the mean
     intensity and the centroid of sparse objects on a dark background are not
-    biased by the network's small response to flat input.
+    biased by the network's small response to flat input. Computed exactly
+    by [flat_response][srcnn_plugin.models.srcnn.flat_response].
     """
     import torch
 
-    key = ("flat", loaded.source, loaded.sha256, id(loaded.model), str(device))
-    with _LOCK:
-        table = _CACHE.get(key)
-    if table is None:
-        net = _model_on(loaded, device)
-        side = 2 * loaded.config.halo + 1
-        levels = torch.linspace(_FlatTable.LO, _FlatTable.HI, _FlatTable.N, device=device)
-        with torch.inference_mode():
-            x = levels.view(-1, 1, 1, 1).expand(-1, 1, side, side).contiguous()
-            values = net(x).view(-1) - levels
-        table = _FlatTable(values)
-        with _LOCK:
-            _CACHE[key] = table
-    return table
+    from .models.srcnn import flat_response
+
+    levels = torch.linspace(_FlatTable.LO, _FlatTable.HI, _FlatTable.N, device=device)
+    with torch.inference_mode():
+        values = flat_response(net, levels, noise) - levels
+    return _FlatTable(values)
 
 
 class Engine:
@@ -155,9 +148,17 @@ class Engine:
         self.loaded = loaded
         self.net = _model_on(loaded, self.device)
         self.halo = loaded.config.halo
-        self.flat = _flat_response(loaded, self.device)
+        self._flat: dict = {}
 
-    def run(self, slabs: np.ndarray, plan: TilePlan, sr: bool = True) -> np.ndarray:
+    def flat(self, noise=None) -> _FlatTable:
+        """The flat-field table at a noise level (cached per engine)."""
+        key = None if noise is None else float(noise)
+        table = self._flat.get(key)
+        if table is None:
+            table = self._flat[key] = _flat_table(self.net, self.device, key)
+        return table
+
+    def run(self, slabs: np.ndarray, plan: TilePlan, sr: bool = True, noise=None) -> np.ndarray:
         """Bicubic-upsample ``slabs`` and (if ``sr``) refine them with the network.
 
         Parameters
@@ -168,6 +169,9 @@ class Engine:
             The tile.
         sr : bool
             ``False`` returns the bicubic tile only (e.g. for an alpha channel).
+        noise : (B,) ndarray, optional
+            Each slab's noise level in the network's units (noise-aware
+            models; others ignore it).
 
         Returns
         -------
@@ -199,13 +203,23 @@ class Engine:
             # Reduced precision covers the convolutions only (autocast); the
             # residual addition over the bicubic input stays float32.
             low = self.precision != "float32"
+            if not self.loaded.config.noise_aware:
+                noise = None
+            levels = None if noise is None else torch.as_tensor(noise, dtype=torch.float32)
 
             def net(t):
                 if dev.type == "cpu":  # flipped inputs come back in the default layout
                     t = t.contiguous(memory_format=torch.channels_last)
-                return infer(self.net, t)
+                return infer(self.net, t, None if levels is None else levels.to(dev))
 
             with torch.autocast(dev.type, dtype=getattr(torch, self.precision), enabled=low):
                 y = point_symmetric(net, x) if self.symmetric else net(x)
-            y = y.float() - self.flat(x[..., h:-h, h:-h].float())
+            y = y.float()
+            inner = x[..., h:-h, h:-h].float()
+            if noise is None:
+                y = y - self.flat()(inner)
+            else:
+                for value in np.unique(noise):
+                    sel = torch.from_numpy(np.flatnonzero(noise == value)).to(dev)
+                    y[sel] -= self.flat(value)(inner[sel])
             return y[:, 0].cpu().numpy()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from ._device import resolve_device
 from ._engine import PRECISIONS
-from ._rescale import COLOR_MODES, rescale
+from ._options import Options
+from ._rescale import COLOR_MODES, rescale_with
 from ._validation import check_scale
 
 __all__ = ["Upscaler"]
+
+# rescale keywords about the image; the others are ``Options`` (how to compute).
+_IMAGE_KEYWORDS = ("channel_axis", "preserve_range", "color_mode", "progress")
 
 
 class Upscaler:
@@ -23,8 +27,9 @@ class Upscaler:
     scale : float or sequence of float
         As in [rescale][srcnn_plugin.rescale].
     model : str or path, optional
-        Bundled model name or weights file; default: the bundled model for
-        the factor.
+        Bundled model name, family (``'acquisition'``, ``'paper'``) or
+        weights file; default: the default family's model for the factor of
+        the super-resolved plane, exactly as ``rescale`` chooses.
     device : {None, 'cpu', 'cuda', 'mps'}
         ``None`` picks the best available device.
     precision : {'float32', 'bfloat16', 'float16'}
@@ -43,16 +48,7 @@ class Upscaler:
     2.0
     """
 
-    _OPTIONS = (
-        "channel_axis",
-        "preserve_range",
-        "clip",
-        "tile_size",
-        "memory_budget",
-        "color_mode",
-        "progress",
-        "symmetric",
-    )
+    _OPTIONS = (*_IMAGE_KEYWORDS, "clip", "tile_size", "memory_budget", "symmetric", "noise")
 
     def __init__(self, scale, *, model=None, device=None, precision="float32", **options):
         unknown = set(options) - set(self._OPTIONS)
@@ -76,34 +72,42 @@ class Upscaler:
         self._model_spec = model
         self._loaded = self._load()
 
-    def _load(self):
-        from ._rescale import pick_model_for_scale_spec
-        from .models.registry import get_model
+    def _bundled(self) -> bool:
+        from .models.registry import FAMILIES, list_models
 
-        return get_model(pick_model_for_scale_spec(self._model_spec, self.scale))
+        spec = self._model_spec
+        return spec is None or spec in FAMILIES or spec in list_models()
+
+    def _load(self):
+        """The loaded model: bundled ones by the rule ``rescale`` uses, files once."""
+        from ._rescale import plane_factor
+        from .models.registry import get_model, resolve_model
+
+        return get_model(resolve_model(self._model_spec, plane_factor(self.scale)))
 
     @property
     def model_name(self) -> str:
         """Bundled model name or weights file path in use."""
-        from .models.registry import list_models
+        if self._bundled():
+            from ._rescale import plane_factor
+            from .models.registry import resolve_model
 
-        spec = self._model_spec
-        if spec is None or spec in list_models():
-            from ._rescale import pick_model_for_scale_spec
-
-            return pick_model_for_scale_spec(spec, self.scale)
-        return str(spec)
+            return resolve_model(self._model_spec, plane_factor(self.scale))
+        return str(self._model_spec)
 
     def __call__(self, image):
         """Upscale ``image`` (numpy or dask) like [rescale][srcnn_plugin.rescale]."""
-        return rescale(
-            image,
-            self.scale,
-            model=self._loaded,
+        # Bundled models are chosen per call by rescale's own rule (from the
+        # image's plane), so the Upscaler and rescale always agree.
+        image_kw = {k: v for k, v in self.options.items() if k in _IMAGE_KEYWORDS}
+        compute = {k: v for k, v in self.options.items() if k not in _IMAGE_KEYWORDS}
+        options = Options(
+            model=self._model_spec if self._bundled() else self._loaded,
             device=self.device,
             precision=self.precision,
-            **self.options,
+            **compute,
         )
+        return rescale_with(image, self.scale, options, **image_kw)
 
     def to(self, device) -> Upscaler:
         """Move to another device (in place) and return ``self``."""
@@ -118,14 +122,11 @@ class Upscaler:
         )
 
     def __getstate__(self):
-        from .models.registry import list_models
-
         state = self.__dict__.copy()
         state["device"] = str(self.device)
-        bundled = self._model_spec is None or self._model_spec in list_models()
         # Bundled models travel by name; a user's weights travel with the object,
         # so workers without the file still work.
-        state["_loaded"] = None if bundled else self._loaded
+        state["_loaded"] = None if self._bundled() else self._loaded
         return state
 
     def __setstate__(self, state):

@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 
 __all__ = [
+    "check_noise",
     "check_image_dtype",
     "check_shape",
     "check_scale",
@@ -114,3 +115,38 @@ def check_finite_range(lo, hi) -> None:
             "Image contains NaN or infinite values; replace them first, e.g. with "
             "np.nan_to_num(image) or by inpainting, so they do not spread to their neighbours."
         )
+
+
+def check_noise(noise, n_channels: int):
+    """``"auto"``, or the noise standard deviation per channel as a float64 array.
+
+    ``noise`` is ``"auto"`` (or ``None``: measure it), a number ``>= 0`` in
+    the image's own units (0: a clean image), or one number per channel.
+
+    Examples
+    --------
+    >>> check_noise("auto", 3)
+    'auto'
+    >>> check_noise(2.5, 2)
+    array([2.5, 2.5])
+    >>> check_noise(-1, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: noise must be 'auto', a standard deviation >= 0 in the image's units, or one per channel (2 values for 2 channels); got -1.
+    """
+    if noise is None or (isinstance(noise, str) and noise == "auto"):
+        return "auto"
+    if isinstance(noise, (str, bytes, bool)):
+        values = None
+    else:
+        try:
+            values = np.broadcast_to(np.asarray(noise, np.float64), (n_channels,)).copy()
+        except (TypeError, ValueError):
+            values = None
+    if values is None or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(
+            "noise must be 'auto', a standard deviation >= 0 in the image's units, or one "
+            f"per channel ({max(n_channels, 2)} values for {max(n_channels, 2)} channels); "
+            f"got {noise!r}."
+        )
+    return values

@@ -65,6 +65,21 @@ def _target(src: Path, out_dir: Path | None, suffix: str) -> Path:
     return (out_dir or src.parent) / f"{stem}{suffix}{ext}"
 
 
+def _noise_arg(text: str):
+    """``--noise``: 'auto' or a standard deviation >= 0."""
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(
+            f"--noise takes 'auto' or a standard deviation >= 0 in the image's units, got {text!r}"
+        )
+    return value
+
+
 def _factors(img, scale: list[float]) -> dict:
     """Factor per axis letter: a single value applies to Y and X only."""
     spatial = [a for i, a in enumerate(img.axes) if i != img.channel_axis]
@@ -91,6 +106,8 @@ def _tile_progress(args, data, factors) -> bool:
 def _upscale_one(src: Path, dst: Path, args) -> str:
     import numpy as np
 
+    from ._color import auto_color_mode
+    from ._dtype import restore_dtype
     from ._io import read_image, write_image
     from ._rescale import rescale
 
@@ -111,8 +128,8 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
     spatial = [a for i, a in enumerate(img.axes) if i != ch]
     color = args.color_mode
     if color == "auto":
-        rgb = ch is not None and img.data.shape[ch] in (3, 4) and img.data.dtype == np.uint8
-        color = "ycbcr" if rgb and img.kind == "plain" else "channels"
+        n_ch = img.data.shape[ch] if ch is not None else 1
+        color = auto_color_mode(n_ch, rgb=img.data.dtype == np.uint8 and img.kind == "plain")
     out = rescale(
         img.data,
         [factors[a] for a in spatial],
@@ -125,15 +142,9 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
         precision=args.precision,
         progress=_tile_progress(args, img.data, factors),
         symmetric=not args.fast,
+        noise=args.noise,
     )
-    dtype = img.data.dtype
-    if args.float:
-        out = out.astype(np.float32)
-    elif np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        out = np.clip(np.round(out), info.min, info.max).astype(dtype)
-    else:
-        out = out.astype(dtype)
+    out = out.astype(np.float32) if args.float else restore_dtype(out, img.data.dtype)
     write_image(dst, img.scaled(out, factors), overwrite=args.overwrite)
     return f"{src} -> {dst} {img.data.shape} -> {out.shape}"
 
@@ -241,12 +252,21 @@ def _cmd_train(args) -> int:
 def _cmd_evaluate(args) -> int:
     import json
 
+    from .degradations import Degradation
     from .training.evaluate import evaluate
 
     model = False if args.bicubic_only else args.model
+    degradation = None
+    if args.degradation or args.noise:
+        degradation = Degradation.parse(args.degradation or "bicubic")
+        if args.noise:
+            degradation = Degradation(
+                degradation.sampling, degradation.psf, args.noise, degradation.photons
+            )
     table = evaluate(
-        args.datasets, args.scale, model=model, device=args.device, symmetric=args.symmetric
-    )
+        args.datasets, args.scale, model=model, device=args.device, symmetric=args.symmetric,
+        degradation=degradation,
+    )  # fmt: skip
     print(table.to_markdown(per_image=args.per_image))
     if args.csv:
         args.csv.write_text(table.to_csv(per_image=args.per_image))
@@ -371,7 +391,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "channels", "ycbcr"],
         help="auto: ycbcr for 8-bit RGB PNG/JPEG/BMP, channels otherwise",
     )
-    p.add_argument("--model", help="bundled model name or weights file")
+    p.add_argument(
+        "--model",
+        help="bundled model name, family ('acquisition': the default, for real microscopy; "
+        "'paper': the paper's bicubic-trained models) or weights file",
+    )
+    p.add_argument(
+        "--noise",
+        type=_noise_arg,
+        default="auto",
+        help="noise standard deviation in the image's units (0: clean), or 'auto' to "
+        "measure it per channel (default); told to the noise-aware models",
+    )
     p.add_argument("--tile-size", type=int, help="output tile side (default: automatic)")
     p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"])
     p.add_argument("--float", action="store_true", help="write float32 instead of input dtype")
@@ -471,6 +502,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-s", "--scale", type=float, nargs="+", default=[2, 3, 4])
     p.add_argument("--model", help="bundled model name or weights file (default: bundled)")
     p.add_argument("--bicubic-only", action="store_true")
+    p.add_argument(
+        "--degradation",
+        metavar="SPEC",
+        help="record the LR images this way instead of the paper's bicubic, e.g. "
+        "'psf=1+binning' (psf in output pixels; see srcnn_plugin.degradations)",
+    )
+    p.add_argument(
+        "--noise",
+        type=float,
+        help="Gaussian read noise as a fraction of each image's range, e.g. 0.01",
+    )
     p.add_argument("--per-image", action="store_true")
     p.add_argument(
         "--symmetric",

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._rescale import rescale
+from ._color import auto_color_mode
+from ._dtype import restore_dtype
+from ._options import Options
+from ._rescale import rescale_with
 
 __all__ = ["DnnSuperResImpl", "DnnSuperResImpl_create", "resize", "ALGORITHMS"]
 
@@ -56,27 +59,18 @@ def _check_image(img) -> np.ndarray:
     return img
 
 
-def _restore_dtype(out: np.ndarray, dtype) -> np.ndarray:
-    dtype = np.dtype(dtype)
-    if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        return np.clip(np.rint(out), info.min, info.max).astype(dtype)
-    return out.astype(dtype)
-
-
-def _upsample_bgr(img, scale, **kw) -> np.ndarray:
+def _upsample_bgr(img, scale, options: Options) -> np.ndarray:
     img = _check_image(img)
-    if img.ndim == 2 or img.shape[2] == 1:
-        out = rescale(
-            img, scale, preserve_range=True, channel_axis=None if img.ndim == 2 else -1, **kw
-        )
+    n_ch = 1 if img.ndim == 2 else img.shape[2]
+    color = auto_color_mode(n_ch, rgb=True)  # OpenCV images with 3 or 4 channels are BGR(A)
+    if color == "ycbcr":
+        order = [2, 1, 0] + ([3] if n_ch == 4 else [])
+        out = rescale_with(img[..., order], scale, options, channel_axis=-1,
+                           preserve_range=True, color_mode=color)[..., order]  # fmt: skip
     else:
-        order = [2, 1, 0] + ([3] if img.shape[2] == 4 else [])
-        rgb = img[..., order]
-        out = rescale(rgb, scale, channel_axis=-1, preserve_range=True, color_mode="ycbcr", **kw)[
-            ..., order
-        ]
-    return _restore_dtype(out, img.dtype)
+        ch = None if img.ndim == 2 else -1
+        out = rescale_with(img, scale, options, channel_axis=ch, preserve_range=True)
+    return restore_dtype(out, img.dtype)
 
 
 class DnnSuperResImpl:
@@ -199,9 +193,8 @@ class DnnSuperResImpl:
             raise RuntimeError(
                 "upsample() called before setModel(); call sr.setModel('srcnn', scale) first."
             )
-        return _upsample_bgr(
-            img, self._scale, model=self._weights, device=self._device, precision=self._precision
-        )
+        options = Options(model=self._weights, device=self._device, precision=self._precision)
+        return _upsample_bgr(img, self._scale, options)
 
     def upsampleMultioutput(self, img, imgs_new, scale_factors, node_names):  # noqa: N802
         """Not available: SRCNN has a single output."""
@@ -249,7 +242,7 @@ def resize(src, dsize=None, fx=None, fy=None, *, model=None, device=None):
         if not (fx > 0 and fy > 0):
             raise ValueError(f"fx and fy must be > 0, got fx={fx}, fy={fy}.")
         scale = (round(h * fy) / h, round(w * fx) / w)
-    return _upsample_bgr(src, scale, model=model, device=device)
+    return _upsample_bgr(src, scale, Options(model=model, device=device))
 
 
 def DnnSuperResImpl_create() -> DnnSuperResImpl:  # noqa: N802 - OpenCV's name

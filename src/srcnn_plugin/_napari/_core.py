@@ -13,7 +13,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._rescale import _is_dask, make_plan, rescale, rescale_steps
+from .._color import auto_color_mode
+from .._dtype import restore_dtype
+from .._options import Options
+from .._rescale import _is_dask, make_plan, rescale_steps, rescale_with
 
 __all__ = [
     "overlay_geometry",
@@ -73,25 +76,8 @@ def _layer_kwargs(layer, scale, translate, factor) -> dict:
     return kw
 
 
-def _restore_dtype(out, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        return out.round().clip(info.min, info.max).astype(dtype)
-    if dtype.kind == "f":
-        return out.astype(dtype) if dtype.itemsize >= 4 else out
-    return out
-
-
 def iter_upscale_layer(
-    layer,
-    factor: float,
-    *,
-    model=None,
-    device=None,
-    tile_size=None,
-    precision="float32",
-    keep_dtype=True,
+    layer, factor: float, *, keep_dtype=True, **options
 ) -> Iterator[tuple[int, int]]:
     """Upscale an image layer in-plane; yields ``(done, total)``, returns layer data.
 
@@ -102,8 +88,11 @@ def iter_upscale_layer(
         give a lazy result, multiscale layers use their full resolution.
     factor : float
         Factor (>= 1) for the last two (in-plane) axes; other axes are kept.
-    model, device, tile_size, precision
-        As in [rescale][srcnn_plugin.rescale].
+    **options
+        [rescale][srcnn_plugin.rescale]'s computing options (``model``,
+        ``device``, ``precision``, ``tile_size``, ``memory_budget``, ``clip``,
+        ``symmetric``, ``noise``; see [Options][srcnn_plugin._options.Options]),
+        all forwarded.
     keep_dtype : bool
         Return the layer's dtype (integers rounded and saturated), so
         contrast limits carry over; otherwise float.
@@ -118,30 +107,21 @@ def iter_upscale_layer(
     data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
     n_sp = layer.ndim
     factors = [1.0] * (n_sp - 2) + [float(factor)] * 2
+    opts = Options.from_kwargs(options)
     ch = -1 if layer.rgb else None
-    color = "ycbcr" if layer.rgb and data.shape[-1] in (3, 4) else "channels"
-    kw = dict(
-        channel_axis=ch,
-        preserve_range=True,
-        model=model,
-        device=device,
-        tile_size=tile_size,
-        precision=precision,
-        color_mode=color,
-    )
+    color = auto_color_mode(data.shape[-1] if layer.rgb else 1, rgb=layer.rgb)
     if _is_dask(data):
-        out = rescale(data, factors, **kw)
+        out = rescale_with(data, factors, opts, channel_axis=ch, preserve_range=True,
+                           color_mode=color)  # fmt: skip
         yield (1, 1)
     else:
         arr = np.asarray(data)
         plan = make_plan(
             arr.shape, arr.dtype, factors, channel_axis=ch, preserve_range=True, color_mode=color
         )
-        out = yield from rescale_steps(
-            arr, plan, model=model, device=device, precision=precision, tile_size=tile_size
-        )
+        out = yield from rescale_steps(arr, plan, opts)
     if keep_dtype:
-        out = _restore_dtype(out, data.dtype)
+        out = restore_dtype(out, data.dtype)
     in_shape = [n for i, n in enumerate(data.shape) if not (layer.rgb and i == data.ndim - 1)]
     out_shape = [n for i, n in enumerate(out.shape) if not (layer.rgb and i == out.ndim - 1)]
     exact = [o / i for o, i in zip(out_shape, in_shape)]

@@ -20,7 +20,13 @@ __all__ = [
     "bundled_weights_path",
     "get_model",
     "pick_model_for_scale",
+    "FAMILIES",
+    "default_family",
+    "resolve_model",
 ]
+
+#: Model families: ``model=`` accepts these names to choose within one family.
+FAMILIES = ("paper", "acquisition")
 
 _LOCK = threading.Lock()
 
@@ -40,6 +46,11 @@ def list_models() -> list[str]:
     True
     """
     return sorted(_registry()["models"])
+
+
+def default_family() -> str:
+    """Family whose model serves a factor when no model is named (see ``pick_model_for_scale``)."""
+    return _registry().get("default_family", "paper")
 
 
 def default_model() -> str:
@@ -110,20 +121,64 @@ def get_model(model=None):
         return _load_cached(key)
 
 
-def pick_model_for_scale(scale: float) -> str:
-    """Name of the bundled model to use at factor ``scale``.
+def pick_model_for_scale(scale: float, family: str | None = None) -> str:
+    """Name of the bundled model to use at factor ``scale``: the one model-choice rule.
 
-    The model trained for the largest factor not above ``scale`` is chosen
-    (it sharpens less than one trained for a larger factor would, so it never
-    over-sharpens); below every trained factor, the smallest one.
+    The trained factor is the largest one not above ``scale`` (a model
+    trained for a larger factor would over-sharpen); below every trained
+    factor, the smallest one. Among the models trained for that factor, the
+    ``family``'s is chosen, by default the
+    [default family][srcnn_plugin.models.registry.default_family]'s, and the
+    paper's where that family has none. Naming a ``family`` explicitly
+    restricts the choice to it.
+
+    Parameters
+    ----------
+    scale : float
+        The factor of the super-resolved plane (the larger of its two axes').
+    family : {None, 'paper', 'acquisition'}
+        Restrict to one family (see ``FAMILIES``).
 
     Examples
     --------
-    >>> pick_model_for_scale(3) in list_models()
-    True
+    >>> pick_model_for_scale(3, "paper")
+    'srcnn-9-5-5-x3'
+    >>> pick_model_for_scale(2.5, "paper")
+    'srcnn-9-5-5-x2'
     """
-    entries = [(float(s), name) for name in list_models() for s in model_info(name)["scales"]]
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"Unknown model family {family!r}; pass one of {FAMILIES}.")
+    entries = [
+        (float(s), name, model_info(name).get("family", "paper"))
+        for name in list_models()
+        for s in model_info(name)["scales"]
+    ]
+    if family is not None:
+        entries = [e for e in entries if e[2] == family]
+        if not entries:
+            raise ValueError(f"No bundled model of family {family!r}; pass one of {FAMILIES}.")
     below = [e for e in entries if e[0] <= scale + 1e-9]
-    if below:
-        return max(below, key=lambda e: (e[0], e[1] == default_model()))[1]
-    return min(entries, key=lambda e: (e[0], e[1] != default_model()))[1]
+    factor = max(e[0] for e in below) if below else min(e[0] for e in entries)
+    preferred = family or default_family()
+    at = [e for e in entries if e[0] == factor]
+    return min(at, key=lambda e: (e[2] != preferred, e[2] != "paper", e[1]))[1]
+
+
+def resolve_model(model, factor: float):
+    """What ``model=`` means at a plane factor: a family or nothing picks a bundled model.
+
+    ``None`` or a family name (``FAMILIES``) gives
+    [pick_model_for_scale][srcnn_plugin.models.registry.pick_model_for_scale]
+    at ``factor``; a model name, weights path or loaded model is returned as is.
+    Every face goes through this one rule, so all choose the same model.
+
+    Examples
+    --------
+    >>> resolve_model("paper", 3)
+    'srcnn-9-5-5-x3'
+    >>> resolve_model("srcnn-9-5-5-x2", 4)
+    'srcnn-9-5-5-x2'
+    """
+    if model is None or (isinstance(model, str) and model in FAMILIES):
+        return pick_model_for_scale(factor, model)
+    return model

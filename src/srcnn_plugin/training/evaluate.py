@@ -7,6 +7,11 @@ bicubic, keep the LR image as float; enlarge with MATLAB bicubic (the
 PSNR and SSIM on Y with ``scale`` pixels shaved at each border, averaged over
 the images. With this protocol the bicubic rows match the paper's table
 (Set5 33.66 / 30.39 / 28.42 at x2 / x3 / x4).
+
+With a ``degradation`` (see [srcnn_plugin.degradations][]) the low-resolution
+image is recorded that way instead (noise seeded per image), the bicubic row
+enlarges it with MATLAB bicubic and noise-aware models are told its measured
+noise level, as ``rescale`` tells them.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .data import degrade, list_images, read_luma
+from .data import acquire, degrade, list_images, read_luma
 
 __all__ = ["to_uint8", "psnr_y", "ssim_y", "evaluate", "EvalRow", "EvalTable"]
 
@@ -135,7 +140,7 @@ class EvalTable:
         return self.to_markdown()
 
 
-def _model_sr(loaded, bic: np.ndarray, device, symmetric: bool = False) -> np.ndarray:
+def _model_sr(loaded, bic: np.ndarray, device, symmetric: bool = False, noise=None) -> np.ndarray:
     import torch
 
     from .._engine import _model_on
@@ -147,7 +152,7 @@ def _model_sr(loaded, bic: np.ndarray, device, symmetric: bool = False) -> np.nd
         x = torch.from_numpy(bic.astype(np.float32))[None, None].to(device)
 
         def net(t):
-            return predict_padded(model, t)
+            return predict_padded(model, t, noise=noise)
 
         y = point_symmetric(net, x) if symmetric else net(x)
         return y[0, 0].float().cpu().numpy()
@@ -161,6 +166,7 @@ def evaluate(
     bicubic: bool = True,
     device=None,
     symmetric: bool = False,
+    degradation=None,
 ) -> EvalTable:
     """Score bicubic and an SRCNN on test folders with the paper's protocol.
 
@@ -173,8 +179,9 @@ def evaluate(
         Upscaling factors (integers follow the paper exactly; fractional
         factors shrink to ``round(size / scale)`` and enlarge back).
     model : None, str, path, or LoadedWeights, or False
-        The model to score: the bundled model for each scale by default, a
-        bundled name or a weights file; ``False`` scores bicubic only.
+        The model to score: the bundled model ``rescale`` picks for each scale
+        by default, a family (``'paper'`` for the paper's table), a bundled
+        name or a weights file; ``False`` scores bicubic only.
     bicubic : bool
         Include the bicubic baseline rows.
     device : str, optional
@@ -185,14 +192,20 @@ def evaluate(
         ``rescale`` does by default (a two-member self-ensemble); the model's
         rows are then labelled ``+sym``. ``False`` (the default) scores the
         network alone, as the paper does.
+    degradation : Degradation or str, optional
+        Record the low-resolution images with this acquisition instead of
+        the paper's bicubic (e.g. ``"psf=1+binning+noise=0.01"``).
 
     Returns
     -------
     EvalTable
     """
     from .._device import resolve_device
-    from ..models.registry import get_model, pick_model_for_scale
+    from ..degradations import Degradation
+    from ..models.registry import get_model, resolve_model
 
+    if isinstance(degradation, str):
+        degradation = Degradation.parse(degradation)
     if isinstance(datasets, (str, os.PathLike)):
         datasets = [datasets]
     dev = resolve_device(device or "cpu")
@@ -203,18 +216,25 @@ def evaluate(
         imgs = [(p.stem, read_luma(p)) for p in paths]
         for s in scales:
             s = int(s) if float(s).is_integer() else float(s)
-            pairs = [(n, *degrade(y, s)) for n, y in imgs]
+            if degradation is None:
+                pairs = [(n, *degrade(y, s), None) for n, y in imgs]
+            else:
+                pairs = [
+                    (n, *acquire(y, s, degradation, rng=np.random.default_rng([i, 7])))
+                    for i, (n, y) in enumerate(imgs)
+                ]
             methods = []
             if bicubic:
                 methods.append(("bicubic", None))
             if model is not False:
-                loaded = get_model(model if model is not None else pick_model_for_scale(s))
-                label = Path(loaded.source).stem if model is not None else "srcnn"
+                loaded = get_model(resolve_model(model, s))
+                named = model is not None and model not in ("paper", "acquisition")
+                label = Path(loaded.source).stem if named else "srcnn"
                 methods.append((label + ("+sym" if symmetric else ""), loaded))
             for label, loaded in methods:
                 per = {}
-                for n, hr, bic in pairs:
-                    sr = bic if loaded is None else _model_sr(loaded, bic, dev, symmetric)
+                for n, hr, bic, noise in pairs:
+                    sr = bic if loaded is None else _model_sr(loaded, bic, dev, symmetric, noise)
                     per[n] = (psnr_y(hr, sr, s), ssim_y(hr, sr, s))
                 vals = np.array(list(per.values()))
                 rows.append(

@@ -1,0 +1,105 @@
+"""Real acquisitions: gain of ``rescale`` over a cubic spline on microscopy planes.
+
+Run: ``python benchmarks/bench_acquisitions.py [FOLDER] [--scales 2 3] [--models ...]``
+
+Protocol (the targets of issue #15): each plane of the 18 real acquisitions in
+``../shared/datasets/microscopy-dev`` (every channel of 2-D images; the middle
+slice of each channel of Z-stacks) is the ground truth ``hr``. It is recorded
+at ``1/scale`` with each of
+``srcnn_plugin.degradations.validation_degradations(scale)``: the paper's
+MATLAB bicubic; binning; a Gaussian PSF of ``scale / 2`` output pixels plus
+binning; and that plus Gaussian noise of 1 % and 3 % of the plane's range
+(seeded per plane). The recorded image is enlarged by
+``skimage.transform.rescale(order=3)`` (the spline) and by
+``srcnn_plugin.rescale`` with each model spec (default: the default model,
+``None``, and the paper family). PSNR is over the plane's own range with
+``scale`` pixels shaved; the table gives the spline's mean PSNR, each model's
+mean gain over it and the share of planes it does not make worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from _common import markdown
+
+import srcnn_plugin
+from srcnn_plugin.degradations import validation_degradations
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "microscopy-dev"
+
+
+def planes(folder: Path) -> list[tuple[str, np.ndarray]]:
+    """``(name, plane)`` for every channel of 2-D images, middle slices of stacks."""
+    import tifffile
+
+    out = []
+    for path in sorted(folder.glob("*.tif")):
+        arr = np.squeeze(tifffile.imread(path)).astype(np.float64)
+        if arr.ndim == 2:
+            out.append((path.stem, arr))
+            continue
+        if path.stem.startswith("xyc") or arr.shape[0] <= 4:
+            out.extend((f"{path.stem}[c{i}]", a) for i, a in enumerate(arr))
+        else:
+            out.append((f"{path.stem}[z{arr.shape[0] // 2}]", arr[arr.shape[0] // 2]))
+    return [(n, p) for n, p in out if p.max() > p.min()]
+
+
+def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float) -> float:
+    """PSNR over ``span`` with ``shave`` pixels removed at each border."""
+    s = (slice(shave, -shave or None),) * 2
+    mse = np.mean((ref[s] - out[s]) ** 2)
+    return float(10 * np.log10(span**2 / mse))
+
+
+def run(folder: Path, scales, models) -> list[dict]:
+    from skimage.transform import rescale as sk_rescale
+
+    data = planes(folder)
+    rows = []
+    for s in scales:
+        for deg in validation_degradations(s):
+            gains = {m: [] for m in models}
+            base = []
+            for i, (_, hr) in enumerate(data):
+                hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
+                span = float(hr.max() - hr.min())
+                lr = deg.apply(hr, s, rng=np.random.default_rng([i, s]))
+                spline = sk_rescale(lr, s, order=3, mode="reflect", preserve_range=True)
+                ref = psnr(hr, spline, s, span)
+                base.append(ref)
+                for m in models:
+                    up = srcnn_plugin.rescale(lr, s, model=m, device="cpu")
+                    gains[m].append(psnr(hr, up, s, span) - ref)
+            row = {"scale": f"x{s}", "degradation": str(deg), "spline dB": np.mean(base)}
+            for m in models:
+                g = np.array(gains[m])
+                label = m or "default"
+                row[f"{label} gain"] = f"{g.mean():+.2f}"
+                row[f"{label} >=0"] = f"{np.mean(g >= -1e-9):.0%}"
+            rows.append(row)
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", type=Path, default=DEFAULT)
+    ap.add_argument("--scales", type=int, nargs="+", default=[2, 3])
+    ap.add_argument(
+        "--models",
+        nargs="+",
+        default=["default", "paper"],
+        help="model specs for rescale(model=...); 'default' is model=None",
+    )
+    args = ap.parse_args(argv)
+    models = [None if m == "default" else m for m in args.models]
+    n = len(planes(args.folder))
+    print(f"{n} planes from {args.folder.name}; gains in dB over skimage rescale(order=3)\n")
+    print(markdown(run(args.folder, args.scales, models)))
+
+
+if __name__ == "__main__":
+    main()

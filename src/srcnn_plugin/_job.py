@@ -1,0 +1,287 @@
+"""The tile job: model, device, statistics and tile size for a plan, and the tile loop.
+
+[prepare_job][srcnn_plugin._job.prepare_job] settles everything a tile needs
+(normalisation, noise levels, the model by the one choice rule, device,
+precision, tile size) into a picklable [TileJob][srcnn_plugin._job.TileJob];
+[rescale_steps][srcnn_plugin._job.rescale_steps] walks the tiles (one
+generator drives plain calls, progress bars, the napari worker and, through
+``_dask``, dask blocks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._dtype import model_affine
+from ._dtype import work_dtype as work_type
+from ._options import Options
+from ._plan import RescalePlan, _mixed_minmax, _plane_order, _pre_resample, _to_work
+from ._tiling import axis_resampler, plan_tile, tile_bounds
+from ._validation import check_finite_range, check_noise
+
+__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes"]
+
+# Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
+# tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
+# tiles mean fewer transfers.
+_MAX_AUTO_TILE = {"cpu": 256, "cuda": 512, "mps": 512}
+_DEFAULT_BUDGET = 256 * 2**20
+_BYTES_PER_PIXEL = 4 * (64 + 32 + 8)
+
+
+def _tile_side(budget: int, batch: int, halo: int, device_type: str = "cpu") -> int:
+    side = int(math.sqrt(max(budget // (_BYTES_PER_PIXEL * max(batch, 1)), 1))) - 2 * halo
+    return int(min(max(side, 32), _MAX_AUTO_TILE.get(device_type, 512)))
+
+
+@dataclass
+class TileJob:
+    """Everything a tile needs besides its pixels; picklable (for dask workers).
+
+    ``lo``/``span`` normalise the (mixed) channels, ``active`` marks channels
+    the network refines (others are resampled only), ``lo0``/``hi0`` are the
+    input channels' range for clipping; ``noise`` is each (mixed) channel's
+    noise level in the network's units, for noise-aware models.
+    """
+
+    plan: RescalePlan
+    lo: np.ndarray
+    span: np.ndarray
+    active: tuple[bool, ...]
+    lo0: np.ndarray
+    hi0: np.ndarray
+    clip: bool
+    work_dtype: type
+    model: object
+    device: object
+    precision: str
+    tile: int
+    plane_batch: int = 1
+    symmetric: bool = True
+    noise: np.ndarray | None = None
+
+    def groups(self, planes: list) -> list[list]:
+        """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
+        return [planes[i : i + self.plane_batch] for i in range(0, len(planes), self.plane_batch)]
+
+    def engine(self):
+        """The [Engine][srcnn_plugin._engine.Engine] (models are cached per process)."""
+        from ._engine import Engine
+        from .models.registry import get_model
+
+        return Engine(get_model(self.model), self.device, self.precision, self.symmetric)
+
+    def run(self, engine, xs, os_, group, tp, src_origin=(0, 0), out_origin=(0, 0)):
+        """Compute tile ``tp`` for the planes ``group`` of ``xs`` into ``os_``.
+
+        ``xs``/``os_`` are ``(stack..., C, P, Q)`` views; the origins shift
+        global tile coordinates into them (non-zero for dask blocks).
+        """
+        plan, wd = self.plan, self.work_dtype
+        r0, r1, c0, c1 = tp.src
+        r0, r1, c0, c1 = (
+            r0 - src_origin[0],
+            r1 - src_origin[0],
+            c0 - src_origin[1],
+            c1 - src_origin[1],
+        )
+        y0, y1, x0, x1 = tp.out
+        slabs = np.stack([np.asarray(xs[i][:, r0:r1, c0:c1], dtype=wd) for i in group])
+        if plan.mix is not None:
+            slabs = np.einsum("kc,bchw->bkhw", plan.mix.astype(wd), slabs)
+        shape4 = (1, -1, 1, 1)
+        # Each channel's [lo, hi] is mapped onto the luminance range the model
+        # was trained on (8-bit Y: [16, 235] / 255), and mapped back below.
+        gain, offset = model_affine(self.lo, self.span)
+        slabs = slabs * gain.astype(wd).reshape(shape4) + offset.astype(wd).reshape(shape4)
+        n_b, n_c = slabs.shape[:2]
+        res = np.empty((n_b, n_c, y1 - y0, x1 - x0), np.float64)
+        for flag in (True, False):
+            cs = [c for c in range(n_c) if self.active[c] == flag]
+            if cs:
+                batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
+                noise = None if self.noise is None else np.tile(self.noise[cs], n_b)
+                y = engine.run(batch, tp, sr=flag, noise=noise)
+                res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
+        res = (res - offset.reshape(shape4)) / gain.reshape(shape4)
+        if plan.mix is not None:
+            res = np.einsum("kc,bchw->bkhw", np.linalg.inv(plan.mix), res)
+        if self.clip:
+            res = np.clip(res, self.lo0.reshape(shape4), self.hi0.reshape(shape4))
+        a, b = plan.affine
+        if (a, b) != (1.0, 0.0):
+            res = res * a + b
+        y0, y1, x0, x1 = (
+            y0 - out_origin[0],
+            y1 - out_origin[0],
+            x0 - out_origin[1],
+            x1 - out_origin[1],
+        )
+        for k, i in enumerate(group):
+            os_[i][:, y0:y1, x0:x1] = res[k]
+
+
+def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
+    """The model for the plan's plane factor (the one rule: ``registry.resolve_model``)."""
+    from .models.registry import resolve_model
+
+    p, q = plan.plane
+    return resolve_model(model, max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]))
+
+
+def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
+    """Settle statistics, model, device and tile size for a plan (numpy and dask alike).
+
+    ``x`` is the work-layout array (numpy or dask), ``lo0``/``hi0`` its
+    per-channel range and ``minmax(x, mix)`` computes the range of the mixed
+    channels (only called for ``color_mode='ycbcr'``). ``options.noise`` is
+    checked by [check_noise][srcnn_plugin._validation.check_noise]; it is
+    measured (or converted) only for noise-aware models.
+    """
+    from ._device import resolve_device
+    from ._engine import _check_precision
+    from ._noise import channel_noise
+    from .models.registry import get_model
+
+    check_finite_range(lo0, hi0)
+    tile_size, memory_budget = options.tile_size, options.memory_budget
+    lo, hi = (lo0, hi0) if plan.mix is None else minmax(x, plan.mix)
+    work_dtype = work_type(x.dtype)
+    model = _resolve_model(options.model, plan, x.shape)
+    loaded = get_model(model)
+    dev = resolve_device(options.device)
+    precision = _check_precision(options.precision, dev)
+    n_sr = sum(plan.sr_channels)
+    budget = memory_budget or (_DEFAULT_BUDGET if dev.type == "cpu" else 2**30)
+    if tile_size is not None and (int(tile_size) != tile_size or tile_size < 1):
+        raise ValueError(f"tile_size must be a positive integer or None, got {tile_size!r}.")
+    tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, loaded.config.halo, dev.type)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    # Constant channels are resampled only (the network would add its bias).
+    active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
+    noise = check_noise(options.noise, plan.work_in[-1])
+    levels = channel_noise(x, plan, lo, span, noise) if loaded.config.noise_aware else None
+    if levels is None and not isinstance(noise, str) and np.any(noise > 0):
+        raise ValueError(
+            f"Model {model!r} does not take a noise level; pass noise='auto' (the default), "
+            "or use a noise-aware model (model='acquisition')."
+        )
+    p, q = plan.plane
+    tile_px = min(tile, plan.work_out[p]) * min(tile, plan.work_out[q])
+    plane_batch = int(min(64, max(1, budget // (_BYTES_PER_PIXEL * tile_px * max(n_sr, 1)))))
+    return TileJob(
+        plan,
+        lo,
+        span,
+        active,
+        lo0,
+        hi0,
+        bool(options.clip),
+        work_dtype,
+        model,
+        dev,
+        precision,
+        tile,
+        plane_batch,
+        bool(options.symmetric),
+        levels,
+    )
+
+
+def rescale_steps(
+    image: np.ndarray,
+    plan: RescalePlan,
+    options: Options | None = None,
+    *,
+    out: np.ndarray | None = None,
+) -> Iterator[tuple[int, int]]:
+    """Generator doing the work of ``rescale``; yields ``(done, total)`` per tile.
+
+    The result is the generator's return value (``StopIteration.value``).
+    Closing the generator early cancels the work between two tiles.
+    """
+    from ._engine import is_out_of_memory
+
+    options = options or Options()
+    x = _to_work(np.asarray(image), plan.channel_axis)
+    lo0, hi0 = _mixed_minmax(x, None)
+    check_finite_range(lo0, hi0)
+    x = _pre_resample(x, plan)
+    if out is None:
+        out = np.empty(plan.out_shape, plan.out_dtype)
+    out_w = _to_work(out, plan.channel_axis)
+    if plan.plane is None:
+        _fill_without_plane(x, out_w, plan, lo0, hi0, options.clip)
+        yield (1, 1)
+        return out
+    job = prepare_job(plan, x, lo0, hi0, _mixed_minmax, options)
+    engine = job.engine()
+    order = _plane_order(plan)
+    xs, os_ = x.transpose(order), out_w.transpose(order)
+    n_stack = len(plan.stack_axes)
+    planes = list(np.ndindex(*xs.shape[:n_stack])) if n_stack else [()]
+    p, q = plan.plane
+    ry = axis_resampler(x.shape[p], plan.work_out[p])
+    rx = axis_resampler(x.shape[q], plan.work_out[q])
+    tile = job.tile
+    while True:
+        try:
+            tiles = tile_boxes(plan.work_out[p], plan.work_out[q], tile)
+            groups = job.groups(planes)
+            total, done = len(tiles) * len(groups), 0
+            for t in tiles:
+                tp = plan_tile(ry, rx, t, engine.halo)
+                for group in groups:
+                    job.run(engine, xs, os_, group, tp)
+                    done += 1
+                    yield (done, total)
+            return out
+        except Exception as exc:
+            # Only device out-of-memory is retried: fewer planes per pass, then
+            # smaller tiles (results do not depend on either).
+            if (
+                engine.device.type == "cpu"
+                or not is_out_of_memory(exc)
+                or (tile <= 32 and job.plane_batch == 1)
+            ):
+                raise
+            import torch
+
+            if engine.device.type == "cuda":
+                torch.cuda.empty_cache()
+            if job.plane_batch > 1:
+                job.plane_batch //= 2
+            else:
+                tile //= 2
+
+
+def tile_boxes(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:
+    """Output tiles ``(y0, y1, x0, x1)`` of a plane, row by row.
+
+    Examples
+    --------
+    >>> tile_boxes(3, 5, 4)
+    [(0, 3, 0, 4), (0, 3, 4, 5)]
+    """
+    return [
+        (y0, y1, x0, x1)
+        for y0, y1 in tile_bounds(height, tile)
+        for x0, x1 in tile_bounds(width, tile)
+    ]
+
+
+def _fill_without_plane(x, out_w, plan, lo0, hi0, clip):
+    """No plane to super-resolve (1-D signal, or no axis grows)."""
+    res = x
+    if len(plan.work_in) == 2 and plan.work_out[0] != x.shape[0]:
+        r = axis_resampler(x.shape[0], plan.work_out[0])
+        res = np.einsum("ok,okc->oc", r.w, np.asarray(x, np.float64)[r.idx])
+    res = np.asarray(res, np.float64)
+    if clip:
+        res = np.clip(res, lo0, hi0)
+    a, b = plan.affine
+    out_w[...] = res * a + b
