@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import work_dtype as work_type
-from ._job import prepare_job
+from ._job import drain, prepare_job, rescale_steps
 from ._options import Options
 from ._plan import _plane_order, _pre_resample, make_plan
 from ._tiling import axis_resampler, plan_tile, tile_bounds
@@ -96,15 +96,7 @@ def rescale_dask(
     lo0, hi0 = _minmax(xw, None)
     xw = _pre_resample_lazy(xw, plan)
     if plan.plane is None:
-        from ._job import rescale_steps
-
-        steps = rescale_steps(np.asarray(image), plan, options)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as stop:
-                out = stop.value
-                break
+        out = drain(rescale_steps(np.asarray(image), plan, options))
         return da.from_array(out, chunks=image.chunksize)
     job = prepare_job(plan, xw, lo0, hi0, _minmax, options)
     p, q = plan.plane

@@ -23,7 +23,7 @@ from ._plan import RescalePlan, _mixed_minmax, _plane_order, _pre_resample, _to_
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_noise
 
-__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes"]
+__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain"]
 
 # Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
 # tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
@@ -285,3 +285,27 @@ def _fill_without_plane(x, out_w, plan, lo0, hi0, clip):
         res = np.clip(res, lo0, hi0)
     a, b = plan.affine
     out_w[...] = res * a + b
+
+
+def drain(steps, progress=False):
+    """Run a [rescale_steps][srcnn_plugin._job.rescale_steps] generator to its result.
+
+    ``progress``: ``True`` shows a tqdm bar, a callable gets ``(done, total)``.
+    """
+    bar = None
+    try:
+        while True:
+            done, total = next(steps)
+            if callable(progress):
+                progress(done, total)
+            elif progress:
+                if bar is None:
+                    from tqdm.auto import tqdm
+
+                    bar = tqdm(total=total, desc="srcnn", unit="tile")
+                bar.update(done - bar.n)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        if bar is not None:
+            bar.close()

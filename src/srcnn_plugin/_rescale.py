@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._job import rescale_steps
+from ._job import drain, rescale_steps
 from ._options import Options
 from ._plan import COLOR_MODES, RescalePlan, make_plan, plane_factor
 
@@ -155,15 +155,8 @@ def rescale(
         symmetric=symmetric,
         noise=noise,
     )
-    return rescale_with(
-        image,
-        scale,
-        options,
-        channel_axis=channel_axis,
-        preserve_range=preserve_range,
-        color_mode=color_mode,
-        progress=progress,
-    )
+    image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range, color_mode=color_mode)
+    return rescale_with(image, scale, options, progress=progress, **image_kw)
 
 
 def rescale_with(
@@ -183,14 +176,8 @@ def rescale_with(
     if _is_dask(image):
         from ._dask import rescale_dask
 
-        return rescale_dask(
-            image,
-            scale,
-            options,
-            channel_axis=channel_axis,
-            preserve_range=preserve_range,
-            color_mode=color_mode,
-        )
+        image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range)
+        return rescale_dask(image, scale, options, color_mode=color_mode, **image_kw)
     arr = np.asarray(image)
     plan = make_plan(
         arr.shape,
@@ -200,28 +187,8 @@ def rescale_with(
         preserve_range=preserve_range,
         color_mode=color_mode,
     )
-    return _drain(rescale_steps(arr, plan, options), progress)
+    return drain(rescale_steps(arr, plan, options), progress)
 
 
 def _is_dask(obj) -> bool:
     return type(obj).__module__.startswith("dask.") and hasattr(obj, "chunks")
-
-
-def _drain(steps, progress):
-    bar = None
-    try:
-        while True:
-            done, total = next(steps)
-            if callable(progress):
-                progress(done, total)
-            elif progress:
-                if bar is None:
-                    from tqdm.auto import tqdm
-
-                    bar = tqdm(total=total, desc="srcnn", unit="tile")
-                bar.update(done - bar.n)
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        if bar is not None:
-            bar.close()

@@ -1,11 +1,14 @@
 import pytest
 
 from srcnn_plugin.models.registry import (
+    FAMILIES,
+    default_family,
     default_model,
     get_model,
     list_models,
     model_info,
     pick_model_for_scale,
+    resolve_model,
 )
 
 
@@ -39,3 +42,33 @@ def test_get_model_is_cached_and_accepts_paths(tmp_path):
     assert get_model(str(p)).scales == (2.0,)
     with pytest.raises(TypeError, match="model must be"):
         get_model(3)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_each_family_is_bundled_at_x2_and_x3(family):
+    for s in (2, 3):
+        name = pick_model_for_scale(s, family)
+        assert model_info(name)["family"] == family
+        assert model_info(name)["scales"] == [float(s)]
+
+
+def test_the_default_family_serves_its_factors_and_the_paper_the_rest():
+    fam = default_family()
+    for s in (2, 2.7, 3):
+        assert model_info(pick_model_for_scale(s))["family"] == fam
+    # No other family at x1.5: the paper's model serves it.
+    assert pick_model_for_scale(1.6) == "srcnn-9-5-5-x1.5"
+
+
+def test_largest_factor_not_above_the_request():
+    assert pick_model_for_scale(2.9, "paper") == "srcnn-9-5-5-x2"
+    assert pick_model_for_scale(1.0, "paper") == "srcnn-9-5-5-x1.5"
+    assert pick_model_for_scale(9, "paper") == "srcnn-9-5-5-x4"
+
+
+def test_resolve_model():
+    assert resolve_model(None, 3) == pick_model_for_scale(3)
+    assert resolve_model("paper", 2) == "srcnn-9-5-5-x2"
+    assert resolve_model("my.pt", 2) == "my.pt"
+    with pytest.raises(ValueError, match="Unknown model family"):
+        pick_model_for_scale(2, "magic")

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig, predict_padded
+from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig, flat_response, infer, predict_padded
 
 
 @pytest.mark.parametrize("f2,halo", [(1, 6), (3, 7), (5, 8)])
@@ -33,3 +33,48 @@ def test_parameter_count_matches_paper():
 def test_bad_config(kw):
     with pytest.raises(ValueError):
         SRCNNConfig(**kw)
+
+
+def test_noise_aware_starts_as_the_plain_network():
+    torch.manual_seed(0)
+    plain = SRCNN().eval()
+    aware = SRCNN(SRCNNConfig(noise_aware=True)).eval()
+    aware.load_state_dict(plain.state_dict(), strict=False)
+    x = torch.rand(2, 1, 30, 30)
+    with torch.inference_mode():
+        torch.testing.assert_close(aware(x, torch.tensor([0.01, 0.05])), plain(x))
+
+
+def test_noise_shifts_biases_per_item():
+    torch.manual_seed(0)
+    net = SRCNN(SRCNNConfig(noise_aware=True)).eval()
+    with torch.no_grad():
+        net.noise1.normal_()
+        net.noise2.normal_()
+    x = torch.rand(1, 1, 25, 25).expand(2, 1, 25, 25)
+    with torch.inference_mode():
+        y = net(x, torch.tensor([0.0, 0.03]))
+        assert not torch.allclose(y[0], y[1])
+        torch.testing.assert_close(y[1:], net(x[1:], 0.03))
+        torch.testing.assert_close(infer(net, x, torch.tensor([0.0, 0.03])), y, atol=1e-5, rtol=0)
+
+
+def test_flat_response_is_exact_with_noise():
+    torch.manual_seed(1)
+    net = SRCNN(SRCNNConfig(noise_aware=True)).eval()
+    with torch.no_grad():
+        net.noise1.normal_()
+    c = torch.tensor([0.1, 0.5, 0.9])
+    with torch.inference_mode():
+        ref = torch.stack([net(torch.full((1, 1, 17, 17), float(v)), 0.02).mean() for v in c])
+        torch.testing.assert_close(flat_response(net, c, 0.02), ref, atol=1e-5, rtol=0)
+
+
+def test_noise_aware_weights_round_trip(tmp_path):
+    from srcnn_plugin.models.weights import load_weights, save_weights
+
+    net = SRCNN(SRCNNConfig(noise_aware=True))
+    save_weights(net, tmp_path / "n.pt", scales=(2,))
+    loaded = load_weights(tmp_path / "n.pt")
+    assert loaded.config.noise_aware
+    torch.testing.assert_close(loaded.model.noise1, net.noise1)

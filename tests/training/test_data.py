@@ -170,3 +170,17 @@ def test_shrunk_copies_of_float_planes_stay_float(rng):
     out = add_shrunk_copies([img], (1.0, 0.5))
     assert out[1].dtype == np.float32 and out[1].shape == (20, 15)
     assert out[1].min() >= -0.1 and out[1].max() <= 1.1
+
+
+def test_sampler_records_acquisitions_with_their_noise():
+    from srcnn_plugin.degradations import DegradationMixture
+    from srcnn_plugin.training.data import PatchSampler
+
+    img = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
+    mix = DegradationMixture(("binning+noise=0.05",), clean=0.0)
+    s = PatchSampler([img], (2,), 21, 6, seed=1, degradation=mix, variants=3)
+    x, y, noise = s.sample_with_noise(8)
+    assert x.shape == (8, 1, 21, 21) and y.shape == (8, 1, 9, 9)
+    assert noise.shape == (8,) and bool((noise > 0.02).all())
+    clean = PatchSampler([img], (2,), 21, 6, seed=1)
+    assert bool((clean.sample_with_noise(4)[2] == 0).all())

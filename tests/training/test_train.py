@@ -179,3 +179,26 @@ def test_validation_planes_can_differ_from_training_planes(tmp_path, rng, monkey
     # training reads R, G and B of three images; validation reads the Y of the fourth
     assert sorted(n for _, c, n in seen if c == "each") == [3, 3, 3]
     assert [(c, n) for _, c, n in seen if c != "each"] == [("luma", 1)]
+
+
+def test_noise_aware_training_on_acquisitions(tiny_set, tmp_path):
+    """A plain model starts a noise-aware one; validation scores each acquisition."""
+    from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig
+    from srcnn_plugin.models.weights import load_weights, save_weights
+
+    plain = tmp_path / "plain.pt"
+    save_weights(SRCNN(SRCNNConfig(f2=1, n1=16, n2=8)), plain, scales=(2,))
+    cfg = _cfg(
+        noise_aware=True,
+        degradation=("bicubic", "psf=0-0.5+binning+noise=0-0.05"),
+        variants=2,
+    )
+    res = train(tiny_set, tmp_path / "n", cfg, device="cpu", progress=False, init_weights=plain)
+    keys = set(res["history"][-1]["val_psnr"])
+    assert "2|bicubic" in keys and "2|psf=1+binning+noise=0.03" in keys
+    loaded = load_weights(res["weights"])
+    assert loaded.config.noise_aware
+    assert float(loaded.model.noise1.detach().abs().sum()) > 0  # the noise weights trained
+    with pytest.raises(ValueError, match="noise_aware"):
+        train(tiny_set, tmp_path / "m", _cfg(), device="cpu", progress=False,
+              init_weights=res["weights"])  # fmt: skip

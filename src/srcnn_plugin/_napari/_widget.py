@@ -21,6 +21,7 @@ from ._core import iter_upscale_layers
 __all__ = ["SRCNNWidget"]
 
 _FILE = "weights file..."
+_AUTO = "auto (for the factor)"
 
 
 class SRCNNWidget(Container):
@@ -34,7 +35,7 @@ class SRCNNWidget(Container):
 
     def __init__(self, napari_viewer):
         from .._device import available_devices
-        from ..models.registry import default_model, list_models
+        from ..models.registry import FAMILIES, list_models
 
         super().__init__(labels=True)
         self._viewer = napari_viewer
@@ -54,9 +55,26 @@ class SRCNNWidget(Container):
         )
         self.model = ComboBox(
             label="model",
-            choices=[*list_models(), _FILE],
-            value=default_model(),
-            tooltip="Bundled SRCNN or a weights file from srcnn-plugin train.",
+            choices=[_AUTO, *FAMILIES, *list_models(), _FILE],
+            value=_AUTO,
+            tooltip="auto: the default model for the factor, as rescale() chooses; a family "
+            "(acquisition: for real, noisy microscopy; paper: the paper's bicubic-trained "
+            "models) picks within it; or a bundled model or weights file.",
+        )
+        self.noise_auto = CheckBox(
+            text="measure noise",
+            value=True,
+            tooltip="Measure each channel's noise level and tell it to the model, so noise "
+            "is not sharpened. Untick to enter it.",
+        )
+        self.noise = FloatSpinBox(
+            label="noise (std)",
+            value=0.0,
+            min=0.0,
+            max=1e9,
+            step=1.0,
+            visible=False,
+            tooltip="Noise standard deviation in the layer's intensity units (0: clean).",
         )
         self.weights = FileEdit(
             label="weights",
@@ -95,6 +113,8 @@ class SRCNNWidget(Container):
                 self.factor,
                 self.model,
                 self.weights,
+                self.noise_auto,
+                self.noise,
                 self.device,
                 self.tile_size,
                 self.all_selected,
@@ -105,6 +125,7 @@ class SRCNNWidget(Container):
             ]
         )
         self.model.changed.connect(self._on_model)
+        self.noise_auto.changed.connect(self._on_noise_auto)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         events = napari_viewer.layers.events
@@ -129,9 +150,14 @@ class SRCNNWidget(Container):
     def _on_model(self, value):
         self.weights.visible = value == _FILE
 
+    def _on_noise_auto(self, value):
+        self.noise.visible = not value
+
     def _options(self) -> dict:
         model = self.model.value
-        if model == _FILE:
+        if model == _AUTO:
+            model = None
+        elif model == _FILE:
             path = Path(self.weights.value)
             if not path.is_file():
                 raise ValueError("Choose a weights file (.pt) or a bundled model.")
@@ -140,6 +166,7 @@ class SRCNNWidget(Container):
             "model": model,
             "device": None if self.device.value == "auto" else self.device.value,
             "tile_size": self.tile_size.value or None,
+            "noise": "auto" if self.noise_auto.value else float(self.noise.value),
         }
 
     def run(self):

@@ -1,0 +1,155 @@
+"""srcnn_plugin.degradations: each acquisition step against its formula."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from srcnn_plugin.degradations import (
+    Degradation,
+    DegradationMixture,
+    add_noise,
+    bin_pixels,
+    estimate_noise,
+    gaussian_psf,
+    psf_sigma,
+    subsample,
+    validation_degradations,
+)
+
+
+def test_integer_binning_is_block_mean(rng):
+    x = rng.random((12, 9))
+    out = bin_pixels(x, 3)
+    assert out.shape == (4, 3)
+    assert_allclose(out[1, 2], x[3:6, 6:9].mean())
+
+
+def test_binning_crops_to_a_multiple(rng):
+    assert bin_pixels(rng.random((11, 7)), 2).shape == (5, 3)
+
+
+@pytest.mark.parametrize("factor", [1.5, 2.5, 3.7])
+def test_fractional_binning_integrates_area(rng, factor):
+    x = rng.random((30, 37))
+    out = bin_pixels(x, factor)
+    assert out.shape == (round(30 / factor), round(37 / factor))
+    # Every coarse pixel averages fine pixels: ranges nest, a constant stays constant.
+    assert x.min() - 1e-12 <= out.min() and out.max() <= x.max() + 1e-12
+    assert_allclose(bin_pixels(np.full((30, 37), 5.0), factor), 5.0)
+    # Area integration conserves the total intensity (photons are counted once).
+    sy, sx = 30 / out.shape[0], 37 / out.shape[1]
+    assert_allclose(out.sum() * sy * sx, x.sum())
+
+
+def test_binning_rejects_enlarging():
+    with pytest.raises(ValueError, match="factor >= 1"):
+        bin_pixels(np.zeros((4, 4)), 0.5)
+
+
+def test_gaussian_psf_keeps_sum_and_spreads():
+    x = np.zeros((21, 21))
+    x[10, 10] = 1
+    out = gaussian_psf(x, 2.0)
+    assert_allclose(out.sum(), 1.0, atol=1e-6)
+    yy, xx = np.mgrid[:21, :21]
+    var = (out * (yy - 10) ** 2).sum()
+    assert_allclose(var, 4.0, rtol=0.02)
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_psf(x, -1)
+
+
+def test_psf_sigma_from_optics():
+    assert_allclose(psf_sigma(1.0, 500, 100), 1.05)
+    assert psf_sigma(1.0, 500, 100, confocal=True) < psf_sigma(1.0, 500, 100)
+    with pytest.raises(ValueError):
+        psf_sigma(0, 500, 100)
+
+
+def test_subsample_matches_skimage_without_antialiasing(rng):
+    from skimage.transform import resize
+
+    x = rng.random((30, 30))
+    ref = resize(x, (10, 10), order=1, mode="reflect", anti_aliasing=False)
+    assert_allclose(subsample(x, 3), ref)
+
+
+def test_gaussian_read_noise_level():
+    y = add_noise(np.full((300, 300), 10.0), read=0.02, value_range=(0, 100), rng=1)
+    assert_allclose(y.std(), 2.0, rtol=0.03)
+    assert_allclose(y.mean(), 10.0, atol=0.05)
+
+
+def test_shot_noise_is_poisson():
+    y = add_noise(np.full((300, 300), 0.5), photons=100, value_range=(0, 1), rng=2)
+    # Poisson(50) / 100: mean 0.5, variance 50 / 100**2.
+    assert_allclose(y.mean(), 0.5, atol=0.005)
+    assert_allclose(y.var(), 50 / 100**2, rtol=0.05)
+
+
+def test_noise_is_seeded():
+    x = np.zeros((8, 8))
+    a = add_noise(x, read=0.1, value_range=(0, 1), rng=3)
+    assert_allclose(a, add_noise(x, read=0.1, value_range=(0, 1), rng=3))
+
+
+@pytest.mark.parametrize("sigma", [0.005, 0.02, 0.05])
+def test_estimate_noise_on_a_smooth_image(sigma):
+    from scipy.ndimage import gaussian_filter
+
+    gen = np.random.default_rng(4)
+    smooth = gaussian_filter(gen.random((256, 256)), 4) * 10
+    noisy = smooth + gen.normal(0, sigma, smooth.shape)
+    assert_allclose(estimate_noise(noisy), sigma, rtol=0.1)
+
+
+def test_estimate_noise_grows_with_noise_on_texture(natural):
+    gen = np.random.default_rng(4)
+    levels = [estimate_noise(natural + gen.normal(0, s, natural.shape)) for s in (0, 0.01, 0.03)]
+    assert levels[0] < levels[1] < levels[2]
+    assert_allclose(levels[2], 0.03, rtol=0.2)
+
+
+def test_estimate_noise_ignores_smooth_signal():
+    yy, xx = np.mgrid[:128, :128] / 128.0
+    assert estimate_noise(0.3 * yy + 0.2 * xx) < 1e-12
+    with pytest.raises(ValueError, match="2-D"):
+        estimate_noise(np.zeros((2, 8, 8)))
+
+
+def test_degradation_parse_and_apply(rng):
+    d = Degradation.parse("noise=0.01 + psf=1.5 + binning")
+    assert d == Degradation("binning", psf=1.5, read=0.01)
+    assert Degradation.parse(str(d)) == d
+    hr = rng.random((24, 24))
+    lr = Degradation("binning", psf=1.0).apply(hr, 2)
+    assert_allclose(lr, bin_pixels(gaussian_psf(hr, 1.0), 2))
+    assert Degradation("bicubic").apply(hr, 3).shape == (8, 8)
+    assert Degradation("subsample").apply(hr, 3).shape == (8, 8)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("psf=1+blur", "Cannot read 'blur'"),
+        ("binning+bicubic", "given twice"),
+        ("noise=0.05-0.01", "low to high"),
+        ("noise=0-0.1", "ranges"),
+    ],
+)
+def test_degradation_parse_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        Degradation.parse(text)
+
+
+def test_mixture_draws_within_ranges():
+    m = DegradationMixture(("psf=0.2-0.5+binning+noise=0.01-0.03",), clean=0.5)
+    gen = np.random.default_rng(0)
+    draws = [m.sample(gen, 3) for _ in range(200)]
+    assert all(d.sampling == "binning" and 0.6 <= d.psf <= 1.5 for d in draws)
+    noisy = [d.read for d in draws if d.read]
+    assert all(0.01 <= r <= 0.03 for r in noisy)
+    assert 0.35 < 1 - len(noisy) / len(draws) < 0.65
+
+
+def test_validation_degradations_scale_the_psf():
+    assert [d.psf for d in validation_degradations(3)] == [0, 0, 1.5, 1.5, 1.5]
