@@ -31,6 +31,7 @@ __all__ = [
     "split_validation",
     "degrade",
     "acquire",
+    "record",
     "add_shrunk_copies",
     "PatchSampler",
 ]
@@ -239,6 +240,15 @@ def acquire(hr: np.ndarray, scale: float, degradation, rng=None):
     """
     from ..degradations import estimate_noise
 
+    hr, lr = record(hr, scale, degradation, rng)
+    bic = imresize(lr, output_shape=hr.shape)
+    return hr.astype(np.float32), bic.astype(np.float32), estimate_noise(lr)
+
+
+def record(hr: np.ndarray, scale: float, degradation, rng=None):
+    """``(hr, lr)`` float64: ``hr`` as in [acquire][srcnn_plugin.training.data.acquire]
+    and its recording by ``degradation``.
+    """
     hr = np.asarray(hr)
     if hr.dtype == np.uint8:
         hr = hr.astype(np.float64) / 255.0
@@ -247,9 +257,7 @@ def acquire(hr: np.ndarray, scale: float, degradation, rng=None):
     if float(scale).is_integer():
         s = int(scale)
         hr = hr[: h - h % s, : w - w % s]
-    lr = degradation.apply(hr, scale, rng=rng)
-    bic = imresize(lr, output_shape=hr.shape)
-    return hr.astype(np.float32), bic.astype(np.float32), estimate_noise(lr)
+    return hr, degradation.apply(hr, scale, rng=rng)
 
 
 def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) -> list[np.ndarray]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .data import acquire, degrade, list_images, read_luma
+from .data import degrade, list_images, read_luma, record
 
 __all__ = ["to_uint8", "psnr_y", "ssim_y", "evaluate", "EvalRow", "EvalTable"]
 
@@ -140,22 +140,37 @@ class EvalTable:
         return self.to_markdown()
 
 
-def _model_sr(loaded, bic: np.ndarray, device, symmetric: bool = False, noise=None) -> np.ndarray:
+def _network_alone(loaded, bic: np.ndarray, device, noise=None) -> np.ndarray:
+    """The paper's protocol: the network on the bicubic image, nothing else."""
     import torch
 
     from .._engine import _model_on
-    from ..models.srcnn import point_symmetric, predict_padded
+    from ..models.srcnn import predict_padded
 
     # A per-device copy: the cached model itself is shared and never moved.
     model = _model_on(loaded, device)
     with torch.inference_mode():
         x = torch.from_numpy(bic.astype(np.float32))[None, None].to(device)
+        return predict_padded(model, x, noise=noise)[0, 0].float().cpu().numpy()
 
-        def net(t):
-            return predict_padded(model, t, noise=noise)
 
-        y = point_symmetric(net, x) if symmetric else net(x)
-        return y[0, 0].float().cpu().numpy()
+def _record(y: np.ndarray, s, degradation, seed: int):
+    """``(hr, lr, bicubic, noise level)`` of one test image (see the module notes)."""
+    from .._imresize import imresize
+
+    if degradation is None:
+        hr, bic = degrade(y, s)
+        if float(s).is_integer():
+            lr = imresize(hr.astype(np.float64), 1.0 / s)
+        else:
+            shape = (max(round(hr.shape[0] / s), 1), max(round(hr.shape[1] / s), 1))
+            lr = imresize(hr.astype(np.float64), output_shape=shape)
+        return hr, lr, bic, None
+    from ..degradations import estimate_noise
+
+    hr, lr = record(y, s, degradation, rng=np.random.default_rng([seed, 7]))
+    bic = imresize(lr, output_shape=hr.shape).astype(np.float32)
+    return hr.astype(np.float32), lr, bic, estimate_noise(lr)
 
 
 def evaluate(
@@ -188,10 +203,11 @@ def evaluate(
         Torch device for the model (CPU by default: results are then
         bit-reproducible).
     symmetric : bool
-        Average the network with its pass on the 180-degree rotated input, as
-        ``rescale`` does by default (a two-member self-ensemble); the model's
-        rows are then labelled ``+sym``. ``False`` (the default) scores the
-        network alone, as the paper does.
+        Score exactly what ``rescale`` returns by default (its two symmetric
+        passes, normalisation, flat-field correction and measured noise
+        level: the same engine every face uses); the model's rows are then
+        labelled ``+sym``. ``False`` (the default) scores the network alone
+        on the bicubic image, as the paper does (and as training validates).
     degradation : Degradation or str, optional
         Record the low-resolution images with this acquisition instead of
         the paper's bicubic (e.g. ``"psf=1+binning+noise=0.01"``).
@@ -201,6 +217,7 @@ def evaluate(
     EvalTable
     """
     from .._device import resolve_device
+    from .._rescale import rescale
     from ..degradations import Degradation
     from ..models.registry import get_model, resolve_model
 
@@ -216,13 +233,7 @@ def evaluate(
         imgs = [(p.stem, read_luma(p)) for p in paths]
         for s in scales:
             s = int(s) if float(s).is_integer() else float(s)
-            if degradation is None:
-                pairs = [(n, *degrade(y, s), None) for n, y in imgs]
-            else:
-                pairs = [
-                    (n, *acquire(y, s, degradation, rng=np.random.default_rng([i, 7])))
-                    for i, (n, y) in enumerate(imgs)
-                ]
+            pairs = [(n, *_record(y, s, degradation, i)) for i, (n, y) in enumerate(imgs)]
             methods = []
             if bicubic:
                 methods.append(("bicubic", None))
@@ -233,8 +244,14 @@ def evaluate(
                 methods.append((label + ("+sym" if symmetric else ""), loaded))
             for label, loaded in methods:
                 per = {}
-                for n, hr, bic, noise in pairs:
-                    sr = bic if loaded is None else _model_sr(loaded, bic, dev, symmetric, noise)
+                for n, hr, lr, bic, noise in pairs:
+                    if loaded is None:
+                        sr = bic
+                    elif symmetric:
+                        f = (hr.shape[0] / lr.shape[0], hr.shape[1] / lr.shape[1])
+                        sr = rescale(lr, f, model=loaded, device=dev)
+                    else:
+                        sr = _network_alone(loaded, bic, dev, noise)
                     per[n] = (psnr_y(hr, sr, s), ssim_y(hr, sr, s))
                 vals = np.array(list(per.values()))
                 rows.append(
