@@ -209,6 +209,7 @@ def _cmd_train(args) -> int:
         f3=f3,
         residual=not args.no_residual,
         noise_aware=args.noise_aware,
+        blur_aware=args.blur_aware,
         degradation=tuple(args.degradation) if args.degradation else None,
         variants=args.variants,
         clean=args.clean,
@@ -475,6 +476,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--noise-aware",
         action="store_true",
         help="give the network its input's measured noise level (the bundled default models)",
+    )
+    p.add_argument(
+        "--blur-aware",
+        action="store_true",
+        help="give the network the PSF of the acquisition (psf/factor, input pixels)",
     )
     p.add_argument("--steps", type=int, default=50_000)
     p.add_argument("--lr", type=float, default=1e-3)

@@ -179,8 +179,11 @@ def test_sampler_records_acquisitions_with_their_noise():
     img = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
     mix = DegradationMixture(("binning+noise=0.05",), clean=0.0)
     s = PatchSampler([img], (2,), 21, 6, seed=1, degradation=mix, variants=3)
-    x, y, noise = s.sample_with_noise(8)
+    x, y, noise, blur = s.sample_conditioned(8)
     assert x.shape == (8, 1, 21, 21) and y.shape == (8, 1, 9, 9)
-    assert noise.shape == (8,) and bool((noise > 0.02).all())
+    assert noise.shape == (8,) and bool((noise > 0.02).all()) and bool((blur == 0).all())
     clean = PatchSampler([img], (2,), 21, 6, seed=1)
-    assert bool((clean.sample_with_noise(4)[2] == 0).all())
+    assert bool((clean.sample_conditioned(4)[2] == 0).all())
+    blurred = PatchSampler([img], (3,), 21, 6, seed=1, variants=2,
+                           degradation=DegradationMixture(("psf=0.5+binning",)))  # fmt: skip
+    assert bool((blurred.sample_conditioned(4)[3] == 0.5).all())  # psf 1.5 px / 3

@@ -23,6 +23,12 @@ a learned shift of the first two layers' biases,
 map as an extra input channel (FFDNet's design) amounts to for valid
 convolutions, at no extra cost per pixel. With ``v_k = 0`` the network is the
 plain SRCNN, so noise-aware models are fine-tuned from the paper's.
+
+Blur-aware models (``blur_aware=True``) are told, the same way, how much
+optical blur to undo: ``blur``, the Gaussian PSF sigma in *input* pixels
+(the PSF in output pixels divided by the factor), as
+``(BLUR_UNIT_SCALE * blur) * u_k``. 0 means "only the camera's pixel
+integration": the same optics at a finer pixel size.
 """
 
 from __future__ import annotations
@@ -42,10 +48,13 @@ __all__ = [
     "point_symmetric",
     "flat_response",
     "NOISE_UNIT_SCALE",
+    "BLUR_UNIT_SCALE",
 ]
 
 #: The noise condition is ``NOISE_UNIT_SCALE * sigma`` (sigma in percent of the unit range).
 NOISE_UNIT_SCALE = 100.0
+#: The blur condition is ``BLUR_UNIT_SCALE * blur`` (blur: PSF sigma in input pixels).
+BLUR_UNIT_SCALE = 4.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class SRCNNConfig:
         Learn the residual over the bicubic input.
     noise_aware : bool
         Take the input's noise level (see the module notes).
+    blur_aware : bool
+        Take the PSF to undo (see the module notes).
 
     Examples
     --------
@@ -79,6 +90,7 @@ class SRCNNConfig:
     n2: int = 32
     residual: bool = True
     noise_aware: bool = False
+    blur_aware: bool = False
 
     def __post_init__(self):
         for name in ("f1", "f2", "f3"):
@@ -136,6 +148,9 @@ class SRCNN(nn.Module):
         if c.noise_aware:
             self.noise1 = nn.Parameter(torch.zeros(c.n1))
             self.noise2 = nn.Parameter(torch.zeros(c.n2))
+        if c.blur_aware:
+            self.blur1 = nn.Parameter(torch.zeros(c.n1))
+            self.blur2 = nn.Parameter(torch.zeros(c.n2))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -151,33 +166,45 @@ class SRCNN(nn.Module):
         if self.config.noise_aware:
             nn.init.zeros_(self.noise1)
             nn.init.zeros_(self.noise2)
+        if self.config.blur_aware:
+            nn.init.zeros_(self.blur1)
+            nn.init.zeros_(self.blur2)
 
     @property
     def halo(self) -> int:
         """Pixels lost at each border (see [SRCNNConfig][srcnn_plugin.models.srcnn.SRCNNConfig])."""
         return self.config.halo
 
-    def noise_shift(self, noise, layer: int, like: torch.Tensor):
-        """``(N, C, 1, 1)`` bias shift of ``layer`` (1 or 2) for noise levels ``noise``.
+    def condition_shift(self, noise, blur, layer: int, like: torch.Tensor):
+        """``(N, C, 1, 1)`` bias shift of ``layer`` (1 or 2) for the conditions.
 
-        ``None`` (or a model that is not noise-aware) gives ``None``: no shift.
+        ``noise``/``blur``: numbers or one per batch item; ``None`` (or a model
+        that does not take one) adds nothing. ``None`` when nothing is added.
         """
-        if noise is None or not self.config.noise_aware:
-            return None
-        v = self.noise1 if layer == 1 else self.noise2
-        n = torch.as_tensor(noise, dtype=like.dtype, device=like.device).reshape(-1, 1, 1, 1)
-        return (NOISE_UNIT_SCALE * n) * v.to(like.dtype).view(1, -1, 1, 1)
+        shift = None
+        for value, aware, unit, name in (
+            (noise, self.config.noise_aware, NOISE_UNIT_SCALE, "noise"),
+            (blur, self.config.blur_aware, BLUR_UNIT_SCALE, "blur"),
+        ):
+            if value is None or not aware:
+                continue
+            v = getattr(self, f"{name}{layer}").to(like.dtype).view(1, -1, 1, 1)
+            c = torch.as_tensor(value, dtype=like.dtype, device=like.device).reshape(-1, 1, 1, 1)
+            term = (unit * c) * v
+            shift = term if shift is None else shift + term
+        return shift
 
-    def forward(self, x: torch.Tensor, noise=None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
         """Valid-convolution forward pass; output is ``2 * halo`` smaller per axis.
 
-        ``noise`` (noise-aware models): a number or one level per batch item.
+        ``noise`` / ``blur`` (noise- / blur-aware models): a number or one per
+        batch item.
         """
         y = self.conv1(x)
-        shift = self.noise_shift(noise, 1, y)
+        shift = self.condition_shift(noise, blur, 1, y)
         y = F.relu(y if shift is None else y + shift)
         y = self.conv2(y)
-        shift = self.noise_shift(noise, 2, y)
+        shift = self.condition_shift(noise, blur, 2, y)
         y = F.relu(y if shift is None else y + shift)
         y = self.conv3(y)
         if self.config.residual:
@@ -186,7 +213,7 @@ class SRCNN(nn.Module):
         return y
 
 
-def infer(model: SRCNN, x: torch.Tensor, noise=None) -> torch.Tensor:
+def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
     """Inference-only forward pass, equal to ``model(x)`` up to float rounding.
 
     On the CPU it is about 1.25x faster for 9-5-5: the last layer runs as
@@ -206,12 +233,12 @@ def infer(model: SRCNN, x: torch.Tensor, noise=None) -> torch.Tensor:
     True
     """
     if x.device.type != "cpu":
-        return model(x, noise)
+        return model(x, noise, blur)
     y = model.conv1(x)
-    shift = model.noise_shift(noise, 1, y)
+    shift = model.condition_shift(noise, blur, 1, y)
     y = (y if shift is None else y.add_(shift)).relu_()
     y = model.conv2(y)
-    shift = model.noise_shift(noise, 2, y)
+    shift = model.condition_shift(noise, blur, 2, y)
     y = (y if shift is None else y.add_(shift)).relu_()
     y = conv_to_one_channel(y, model.conv3.weight, model.conv3.bias)
     if model.config.residual:
@@ -269,7 +296,7 @@ def point_symmetric(fn, x: torch.Tensor) -> torch.Tensor:
     return 0.5 * (fn(x).float() + flipped.float())
 
 
-def flat_response(model: SRCNN, levels: torch.Tensor, noise=None) -> torch.Tensor:
+def flat_response(model: SRCNN, levels: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
     """The network's output on constant images, exactly and cheaply.
 
     Valid convolutions of a constant image are constants (each layer's
@@ -281,8 +308,8 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None) -> torch.Tenso
     model : SRCNN
     levels : (L,) tensor
         The constant values ``c``.
-    noise : float, optional
-        Noise level for noise-aware models.
+    noise, blur : float, optional
+        Conditions of noise- and blur-aware models.
 
     Returns
     -------
@@ -302,10 +329,10 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None) -> torch.Tenso
     x = levels.reshape(-1, 1)
     w1 = model.conv1.weight.sum((-2, -1))  # (n1, 1)
     y = x @ w1.T + model.conv1.bias
-    shift = model.noise_shift(noise, 1, y)
+    shift = model.condition_shift(noise, blur, 1, y)
     y = F.relu(y if shift is None else y + shift.view(1, -1))
     y = y @ model.conv2.weight.sum((-2, -1)).T + model.conv2.bias
-    shift = model.noise_shift(noise, 2, y)
+    shift = model.condition_shift(noise, blur, 2, y)
     y = F.relu(y if shift is None else y + shift.view(1, -1))
     y = y @ model.conv3.weight.sum((-2, -1)).T + model.conv3.bias
     y = y[:, 0]
@@ -313,7 +340,7 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None) -> torch.Tenso
 
 
 def predict_padded(
-    model: SRCNN, x: torch.Tensor, mode: str = "replicate", noise=None
+    model: SRCNN, x: torch.Tensor, mode: str = "replicate", noise=None, blur=None
 ) -> torch.Tensor:
     """Run ``model`` on ``x`` padded by its halo so the output keeps ``x``'s size.
 
@@ -340,4 +367,4 @@ def predict_padded(
     if min(x.shape[-2:]) <= h and mode == "reflect":
         mode = "replicate"
     xp = F.pad(x, (h, h, h, h), mode=mode)
-    return model(xp, noise)
+    return model(xp, noise, blur)

@@ -361,17 +361,17 @@ class PatchSampler:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
         self.patch, self.halo = int(patch), int(halo)
         self.scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
-        hrs, bics, shapes, probs, sigmas = [], [], [], [], []
+        hrs, bics, shapes, probs, conds = [], [], [], [], []
         prep = np.random.default_rng([seed, 1])
         for s in self.scales:
-            if degradation is None:
-                pairs = [(*degrade(img, s), 0.0) for img in images]
-            else:
-                pairs = [
-                    acquire(img, s, degradation.sample(prep, s), rng=prep)
-                    for img in images
-                    for _ in range(int(variants))
-                ]
+            pairs = []
+            for img in images:
+                if degradation is None:
+                    pairs.append((*degrade(img, s), 0.0, 0.0))
+                    continue
+                for _ in range(int(variants)):
+                    d = degradation.sample(prep, s)
+                    pairs.append((*acquire(img, s, d, rng=prep), d.psf / s))
             pairs = [pr for pr in pairs if min(pr[0].shape) >= patch]
             if not pairs:
                 raise ValueError(
@@ -380,11 +380,11 @@ class PatchSampler:
                 )
             areas = np.array([pr[0].size for pr in pairs], dtype=np.float64)
             probs.append(areas / areas.sum() / len(self.scales))
-            for hr, bic, sigma in pairs:
+            for hr, bic, sigma, blur in pairs:
                 hrs.append(hr.ravel())
                 bics.append(bic.ravel())
                 shapes.append(hr.shape)
-                sigmas.append(sigma)
+                conds.append((sigma, blur))
         self._prob = np.concatenate(probs)
         self._prob /= self._prob.sum()
         shp = np.array(shapes, dtype=np.int64)
@@ -393,7 +393,7 @@ class PatchSampler:
         self.device = torch.device(device)
         self._hr = torch.from_numpy(np.concatenate(hrs)).to(self.device)
         self._bic = torch.from_numpy(np.concatenate(bics)).to(self.device)
-        self._sigma = torch.tensor(sigmas, dtype=torch.float32, device=self.device)
+        self._cond = torch.tensor(conds, dtype=torch.float32, device=self.device)
         gy, gx = _dihedral_grids(self.patch)
         self._gy = torch.from_numpy(gy).to(self.device)
         self._gx = torch.from_numpy(gx).to(self.device)
@@ -404,12 +404,14 @@ class PatchSampler:
 
         Both are on the sampler's device; ``Q = P - 2 * halo``.
         """
-        x, y, _ = self.sample_with_noise(batch)
+        x, y, _, _ = self.sample_conditioned(batch)
         return x, y
 
-    def sample_with_noise(self, batch: int):
-        """``(inputs, targets, noise)``: as [sample][srcnn_plugin.training.data.PatchSampler.sample]
-        plus each patch's measured noise level ``(B,)`` (zeros without a degradation).
+    def sample_conditioned(self, batch: int):
+        """``(inputs, targets, noise, blur)``: as
+        [sample][srcnn_plugin.training.data.PatchSampler.sample], plus each patch's
+        measured noise level and its PSF sigma in input pixels, ``(B,)`` each
+        (zeros without a degradation).
         """
         import torch
 
@@ -424,7 +426,8 @@ class PatchSampler:
         idx = base[:, None, None] + self._gy[t] * w[:, None, None] + self._gx[t]
         x = self._bic[idx][:, None]
         y = self._hr[idx][:, None, h : p - h, h : p - h]
-        return x, y, self._sigma[kk]
+        cond = self._cond[kk]
+        return x, y, cond[:, 0], cond[:, 1]
 
     def state(self) -> dict:
         """Generator state, for checkpoints."""

@@ -50,7 +50,7 @@ class TrainConfig:
     without noise. Validation then scores the fixed acquisitions of
     [validation_degradations][srcnn_plugin.degradations.validation_degradations]
     and the run selects on their mean. ``noise_aware`` gives the network its
-    input's measured noise level.
+    input's measured noise level, ``blur_aware`` the PSF of the acquisition.
 
     Examples
     --------
@@ -66,6 +66,7 @@ class TrainConfig:
     n2: int = 32
     residual: bool = True
     noise_aware: bool = False
+    blur_aware: bool = False
     degradation: tuple[str, ...] | None = None
     variants: int = 4
     clean: float = 0.25
@@ -88,8 +89,9 @@ class TrainConfig:
         from ..models.srcnn import SRCNNConfig
 
         return SRCNNConfig(
-            self.f1, self.f2, self.f3, self.n1, self.n2, self.residual, self.noise_aware
-        )
+            self.f1, self.f2, self.f3, self.n1, self.n2, self.residual, self.noise_aware,
+            self.blur_aware,
+        )  # fmt: skip
 
     def mixture(self):
         """The training degradation mixture, or None for the paper's bicubic."""
@@ -113,7 +115,7 @@ def validation_pairs(images, scales, acquisitions: bool = False) -> dict:
 
     Made once per run: ``{scale: [(hr, bicubic), ...]}`` with the paper's
     protocol, or with ``acquisitions`` ``{"<scale>|<degradation>": [(hr,
-    bicubic, noise level), ...]}`` for each of
+    bicubic, noise level, PSF in input pixels), ...]}`` for each of
     [validation_degradations][srcnn_plugin.degradations.validation_degradations]
     (noise seeded per image, so every run sees the same pairs).
     """
@@ -125,7 +127,9 @@ def validation_pairs(images, scales, acquisitions: bool = False) -> dict:
     for s in scales:
         for d in validation_degradations(s):
             rngs = (np.random.default_rng([i, 7]) for i in range(len(images)))
-            out[f"{s:g}|{d}"] = [acquire(img, s, d, rng=r) for img, r in zip(images, rngs)]
+            out[f"{s:g}|{d}"] = [
+                (*acquire(img, s, d, rng=r), d.psf / s) for img, r in zip(images, rngs)
+            ]
     return out
 
 
@@ -153,9 +157,10 @@ def validate(model, pairs, device=None) -> dict[float, float]:
         for key, items in pairs.items():
             s = float(str(key).split("|")[0])
             vals = []
-            for hr, bic, *noise in items:
+            for hr, bic, *cond in items:
                 x = torch.from_numpy(bic)[None, None].to(device)
-                sr = predict_padded(model, x, noise=noise[0] if noise else None)
+                noise, blur = cond if cond else (None, None)
+                sr = predict_padded(model, x, noise=noise, blur=blur)
                 vals.append(psnr_y(hr, sr[0, 0].float().cpu().numpy(), s))
             out[key] = float(np.mean(vals))
     model.train()
@@ -255,13 +260,14 @@ def train(
         model = SRCNN(arch)
         if init_weights is not None:
             loaded = load_weights(init_weights)
-            same = replace(loaded.config, noise_aware=arch.noise_aware) == arch
-            if not same or (loaded.config.noise_aware and not arch.noise_aware):
+            lc = loaded.config
+            same = replace(lc, noise_aware=arch.noise_aware, blur_aware=arch.blur_aware) == arch
+            lost = (lc.noise_aware > arch.noise_aware) or (lc.blur_aware > arch.blur_aware)
+            if not same or lost:
                 raise ValueError(
-                    f"init_weights has architecture {loaded.config.name} "
-                    f"(residual={loaded.config.residual}, noise_aware="
-                    f"{loaded.config.noise_aware}); train with the same f1/f2/f3/n1/n2 "
-                    "(a plain model can start a noise-aware one)."
+                    f"init_weights has architecture {lc.name} (residual={lc.residual}, "
+                    f"noise_aware={lc.noise_aware}, blur_aware={lc.blur_aware}); train with "
+                    "the same f1/f2/f3/n1/n2 (a plain model can start a noise- or blur-aware one)."
                 )
             # A plain model starts a noise-aware one with zero noise weights:
             # exactly the plain model until training moves them.
@@ -302,9 +308,9 @@ def train(
         while step < end:
             for g in opt.param_groups:
                 g["lr"] = _lr_at(cfg, step)
-            x, y, noise = sampler.sample_with_noise(cfg.batch)
+            x, y, noise, blur = sampler.sample_conditioned(cfg.batch)
             x = x.contiguous(memory_format=torch.channels_last)
-            loss = torch.nn.functional.mse_loss(model(x, noise), y)
+            loss = torch.nn.functional.mse_loss(model(x, noise, blur), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
