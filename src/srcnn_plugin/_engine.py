@@ -103,8 +103,8 @@ class _FlatTable:
         return torch.lerp(self.values[i0], self.values[i0 + 1], frac)
 
 
-def _flat_table(net, device, noise=None) -> _FlatTable:
-    """Table of ``net(c) - c`` for flat images ``c`` (at one noise level).
+def _flat_table(net, device, noise=None, blur=None) -> _FlatTable:
+    """Table of ``net(c) - c`` for flat images ``c`` (at one noise level and blur).
 
     Subtracting it (at each pixel's bicubic value) makes the network exactly
     flat-field neutral: a constant region stays constant, so the mean
@@ -118,7 +118,7 @@ def _flat_table(net, device, noise=None) -> _FlatTable:
 
     levels = torch.linspace(_FlatTable.LO, _FlatTable.HI, _FlatTable.N, device=device)
     with torch.inference_mode():
-        values = flat_response(net, levels, noise) - levels
+        values = flat_response(net, levels, noise, blur) - levels
     return _FlatTable(values)
 
 
@@ -150,15 +150,17 @@ class Engine:
         self.halo = loaded.config.halo
         self._flat: dict = {}
 
-    def flat(self, noise=None) -> _FlatTable:
-        """The flat-field table at a noise level (cached per engine)."""
-        key = None if noise is None else float(noise)
+    def flat(self, noise=None, blur=None) -> _FlatTable:
+        """The flat-field table at a noise level and blur (cached per engine)."""
+        key = tuple(None if v is None else float(v) for v in (noise, blur))
         table = self._flat.get(key)
         if table is None:
-            table = self._flat[key] = _flat_table(self.net, self.device, key)
+            table = self._flat[key] = _flat_table(self.net, self.device, *key)
         return table
 
-    def run(self, slabs: np.ndarray, plan: TilePlan, sr: bool = True, noise=None) -> np.ndarray:
+    def run(
+        self, slabs: np.ndarray, plan: TilePlan, sr: bool = True, noise=None, blur=None
+    ) -> np.ndarray:
         """Bicubic-upsample ``slabs`` and (if ``sr``) refine them with the network.
 
         Parameters
@@ -172,6 +174,8 @@ class Engine:
         noise : (B,) ndarray, optional
             Each slab's noise level in the network's units (noise-aware
             models; others ignore it).
+        blur : float, optional
+            PSF sigma to undo, in input pixels (blur-aware models).
 
         Returns
         -------
@@ -205,21 +209,23 @@ class Engine:
             low = self.precision != "float32"
             if not self.loaded.config.noise_aware:
                 noise = None
+            if not self.loaded.config.blur_aware:
+                blur = None
             levels = None if noise is None else torch.as_tensor(noise, dtype=torch.float32)
 
             def net(t):
                 if dev.type == "cpu":  # flipped inputs come back in the default layout
                     t = t.contiguous(memory_format=torch.channels_last)
-                return infer(self.net, t, None if levels is None else levels.to(dev))
+                return infer(self.net, t, None if levels is None else levels.to(dev), blur)
 
             with torch.autocast(dev.type, dtype=getattr(torch, self.precision), enabled=low):
                 y = point_symmetric(net, x) if self.symmetric else net(x)
             y = y.float()
             inner = x[..., h:-h, h:-h].float()
             if noise is None:
-                y = y - self.flat()(inner)
+                y = y - self.flat(None, blur)(inner)
             else:
                 for value in np.unique(noise):
                     sel = torch.from_numpy(np.flatnonzero(noise == value)).to(dev)
-                    y[sel] -= self.flat(value)(inner[sel])
+                    y[sel] -= self.flat(value, blur)(inner[sel])
             return y[:, 0].cpu().numpy()

@@ -45,7 +45,8 @@ class TileJob:
     ``lo``/``span`` normalise the (mixed) channels, ``active`` marks channels
     the network refines (others are resampled only), ``lo0``/``hi0`` are the
     input channels' range for clipping; ``noise`` is each (mixed) channel's
-    noise level in the network's units, for noise-aware models.
+    noise level in the network's units, for noise-aware models; ``blur`` the
+    PSF sigma to undo in input pixels, for blur-aware models.
     """
 
     plan: RescalePlan
@@ -63,6 +64,7 @@ class TileJob:
     plane_batch: int = 1
     symmetric: bool = True
     noise: np.ndarray | None = None
+    blur: float | None = None
 
     def groups(self, planes: list) -> list[list]:
         """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
@@ -105,7 +107,7 @@ class TileJob:
             if cs:
                 batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
                 noise = None if self.noise is None else np.tile(self.noise[cs], n_b)
-                y = engine.run(batch, tp, sr=flag, noise=noise)
+                y = engine.run(batch, tp, sr=flag, noise=noise, blur=self.blur)
                 res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
         res = (res - offset.reshape(shape4)) / gain.reshape(shape4)
         if plan.mix is not None:
@@ -131,6 +133,36 @@ def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
 
     p, q = plan.plane
     return resolve_model(model, max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]))
+
+
+def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
+    """The PSF (input pixels) a blur-aware model is told; ``None`` for other models.
+
+    ``psf_sigma`` is in output pixels; ``None`` takes the model's default
+    (``blur_default`` of its registry entry: chosen on validation data), or
+    0 (pixel integration only) for weights files.
+    """
+    if psf_sigma is not None and (
+        isinstance(psf_sigma, bool) or not np.isfinite(psf_sigma) or psf_sigma < 0
+    ):
+        raise ValueError(
+            f"psf_sigma must be None (the model's default) or a Gaussian sigma >= 0 in output "
+            f"pixels, got {psf_sigma!r}."
+        )
+    if not loaded.config.blur_aware:
+        if psf_sigma:
+            raise ValueError(
+                f"Model {model!r} does not take a PSF; leave psf_sigma=None, or use a "
+                "blur-aware model (model='acquisition')."
+            )
+        return None
+    if psf_sigma is None:
+        from .models.registry import blur_default
+
+        return blur_default(model)
+    p, q = plan.plane
+    factor = max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
+    return float(psf_sigma) / factor
 
 
 def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
@@ -170,6 +202,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
             f"Model {model!r} does not take a noise level; pass noise='auto' (the default), "
             "or use a noise-aware model (model='acquisition')."
         )
+    blur = _blur(options.psf_sigma, model, loaded, plan, x.shape)
     p, q = plan.plane
     tile_px = min(tile, plan.work_out[p]) * min(tile, plan.work_out[q])
     plane_batch = int(min(64, max(1, budget // (_BYTES_PER_PIXEL * tile_px * max(n_sr, 1)))))
@@ -189,6 +222,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
         plane_batch,
         bool(options.symmetric),
         levels,
+        blur,
     )
 
 

@@ -5,7 +5,8 @@ range and colour) but how to compute: which model, where, at what
 precision, in what tiles, and the noise the model is told. Faces
 (``Upscaler``, the CLI, the OpenCV face, the napari widget) build an
 [Options][srcnn_plugin._options.Options] from their own inputs and hand it to
-the engine unchanged, so a new option reaches every face by being added here.
+the engine unchanged, so a new option reaches every face by being added here
+(the CLI and the napari widget still need a control for it).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Options:
     clip: bool = True
     symmetric: bool = True
     noise: object = "auto"
+    psf_sigma: float | None = None
 
     @classmethod
     def names(cls) -> list[str]:

@@ -44,6 +44,7 @@ def rescale(
     progress: bool | Callable[[int, int], None] = False,
     symmetric: bool = True,
     noise="auto",
+    psf_sigma: float | None = None,
 ):
     """Upscale an image with SRCNN; a drop-in for ``skimage.transform.rescale``.
 
@@ -91,6 +92,13 @@ def rescale(
         they do not sharpen noise. ``'auto'`` (default) measures it per
         channel (see [estimate_noise][srcnn_plugin.degradations.estimate_noise]).
         Other models ignore ``'auto'`` and refuse a level.
+    psf_sigma : float, optional
+        What you know of the optics: the Gaussian sigma, in *output* pixels,
+        of blur to undo (see [psf_sigma][srcnn_plugin.degradations.psf_sigma]
+        for a microscope's). 0 asks for pixel integration only (the same
+        optics with smaller pixels). ``None`` (default) uses the model's
+        default, chosen on validation data (see the model card). Only
+        blur-aware models take it.
     device : {None, 'cpu', 'cuda', 'mps'}
         ``None`` picks CUDA, then MPS, then CPU.
     precision : {'float32', 'bfloat16', 'float16'}
@@ -154,6 +162,7 @@ def rescale(
         clip=clip,
         symmetric=symmetric,
         noise=noise,
+        psf_sigma=psf_sigma,
     )
     image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range, color_mode=color_mode)
     return rescale_with(image, scale, options, progress=progress, **image_kw)

@@ -12,6 +12,7 @@ __all__ = ["Upscaler"]
 
 # rescale keywords about the image; the others are ``Options`` (how to compute).
 _IMAGE_KEYWORDS = ("channel_axis", "preserve_range", "color_mode", "progress")
+_OWN = ("model", "device", "precision")  # Upscaler's own arguments
 
 
 class Upscaler:
@@ -48,7 +49,8 @@ class Upscaler:
     2.0
     """
 
-    _OPTIONS = (*_IMAGE_KEYWORDS, "clip", "tile_size", "memory_budget", "symmetric", "noise")
+    # Everything rescale takes besides the arguments above.
+    _OPTIONS = (*_IMAGE_KEYWORDS, *(n for n in Options.names() if n not in _OWN))
 
     def __init__(self, scale, *, model=None, device=None, precision="float32", **options):
         unknown = set(options) - set(self._OPTIONS)

@@ -80,6 +80,19 @@ def _noise_arg(text: str):
     return value
 
 
+def _psf_arg(text: str) -> float:
+    """``--psf-sigma``: a sigma >= 0 in output pixels."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"--psf-sigma takes a Gaussian sigma >= 0 in output pixels, got {text!r}"
+        )
+    return value
+
+
 def _factors(img, scale: list[float]) -> dict:
     """Factor per axis letter: a single value applies to Y and X only."""
     spatial = [a for i, a in enumerate(img.axes) if i != img.channel_axis]
@@ -143,6 +156,7 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
         progress=_tile_progress(args, img.data, factors),
         symmetric=not args.fast,
         noise=args.noise,
+        psf_sigma=args.psf_sigma,
     )
     out = out.astype(np.float32) if args.float else restore_dtype(out, img.data.dtype)
     write_image(dst, img.scaled(out, factors), overwrite=args.overwrite)
@@ -403,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="noise standard deviation in the image's units (0: clean), or 'auto' to "
         "measure it per channel (default); told to the noise-aware models",
+    )
+    p.add_argument(
+        "--psf-sigma",
+        type=_psf_arg,
+        help="Gaussian PSF sigma to undo, in output pixels (0: pixel integration only; "
+        "default: the model's); for the blur-aware default models",
     )
     p.add_argument("--tile-size", type=int, help="output tile side (default: automatic)")
     p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"])

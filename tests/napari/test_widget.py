@@ -108,3 +108,31 @@ def test_all_selected_channels(make_napari_viewer, qtbot, cells):
     names = [ly.name for ly in viewer.layers]
     assert "c0 SRCNN x2" in names and "c1 SRCNN x2" in names
     assert widget.progress.value == widget.progress.max
+
+
+def test_model_follows_the_factor_unless_chosen(make_napari_viewer, cells):
+    from srcnn_plugin.models.registry import pick_model_for_scale
+
+    viewer = make_napari_viewer()
+    viewer.add_image(cells)
+    widget = SRCNNWidget(viewer)
+    assert widget._options()["model"] is None  # chosen per factor, as rescale() chooses
+    widget.factor.value = 3
+    assert widget._options()["model"] is None
+    widget.model.value = "paper"
+    assert widget._options()["model"] == "paper"
+    assert pick_model_for_scale(3, "paper") == "srcnn-9-5-5-x3"
+
+
+def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
+    viewer = make_napari_viewer()
+    viewer.add_image(cells)
+    widget = SRCNNWidget(viewer)
+    opts = widget._options()
+    assert opts["noise"] == "auto" and opts["psf_sigma"] is None
+    widget.noise_auto.value = False
+    widget.noise.value = 0.02
+    widget.psf_known.value = True
+    widget.psf_sigma.value = 1.5
+    opts = widget._options()
+    assert opts["noise"] == 0.02 and opts["psf_sigma"] == 1.5

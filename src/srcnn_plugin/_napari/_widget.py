@@ -82,6 +82,21 @@ class SRCNNWidget(Container):
             visible=False,
             tooltip="Weights file (.pt) written by srcnn-plugin train.",
         )
+        self.psf_known = CheckBox(
+            text="state the PSF",
+            value=False,
+            tooltip="Tell the model the optical blur to undo (Gaussian sigma in output "
+            "pixels); unticked, the model's default is used (see the model card).",
+        )
+        self.psf_sigma = FloatSpinBox(
+            label="PSF sigma (out px)",
+            value=0.0,
+            min=0.0,
+            max=20.0,
+            step=0.25,
+            visible=False,
+            tooltip="0: pixel integration only (same optics, smaller pixels).",
+        )
         self.device = ComboBox(
             label="device",
             choices=["auto", *available_devices()],
@@ -115,6 +130,8 @@ class SRCNNWidget(Container):
                 self.weights,
                 self.noise_auto,
                 self.noise,
+                self.psf_known,
+                self.psf_sigma,
                 self.device,
                 self.tile_size,
                 self.all_selected,
@@ -126,6 +143,7 @@ class SRCNNWidget(Container):
         )
         self.model.changed.connect(self._on_model)
         self.noise_auto.changed.connect(self._on_noise_auto)
+        self.psf_known.changed.connect(self._on_psf_known)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         events = napari_viewer.layers.events
@@ -153,6 +171,9 @@ class SRCNNWidget(Container):
     def _on_noise_auto(self, value):
         self.noise.visible = not value
 
+    def _on_psf_known(self, value):
+        self.psf_sigma.visible = value
+
     def _options(self) -> dict:
         model = self.model.value
         if model == _AUTO:
@@ -167,6 +188,7 @@ class SRCNNWidget(Container):
             "device": None if self.device.value == "auto" else self.device.value,
             "tile_size": self.tile_size.value or None,
             "noise": "auto" if self.noise_auto.value else float(self.noise.value),
+            "psf_sigma": float(self.psf_sigma.value) if self.psf_known.value else None,
         }
 
     def run(self):

@@ -23,6 +23,7 @@ __all__ = [
     "FAMILIES",
     "default_family",
     "resolve_model",
+    "blur_default",
 ]
 
 #: Model families: ``model=`` accepts these names to choose within one family.
@@ -182,3 +183,19 @@ def resolve_model(model, factor: float):
     if model is None or (isinstance(model, str) and model in FAMILIES):
         return pick_model_for_scale(factor, model)
     return model
+
+
+def blur_default(model) -> float:
+    """PSF (input pixels) a blur-aware model is told when the user states none.
+
+    A bundled model's ``blur_default`` (chosen on validation data, see the
+    model card); 0 (pixel integration only) for weights files.
+
+    Examples
+    --------
+    >>> blur_default("my_model.pt")
+    0.0
+    """
+    if isinstance(model, str) and model in list_models():
+        return float(model_info(model).get("blur_default", 0.0))
+    return 0.0

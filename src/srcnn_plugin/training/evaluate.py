@@ -140,7 +140,7 @@ class EvalTable:
         return self.to_markdown()
 
 
-def _network_alone(loaded, bic: np.ndarray, device, noise=None) -> np.ndarray:
+def _network_alone(loaded, bic: np.ndarray, device, noise=None, blur=None) -> np.ndarray:
     """The paper's protocol: the network on the bicubic image, nothing else."""
     import torch
 
@@ -151,7 +151,7 @@ def _network_alone(loaded, bic: np.ndarray, device, noise=None) -> np.ndarray:
     model = _model_on(loaded, device)
     with torch.inference_mode():
         x = torch.from_numpy(bic.astype(np.float32))[None, None].to(device)
-        return predict_padded(model, x, noise=noise)[0, 0].float().cpu().numpy()
+        return predict_padded(model, x, noise=noise, blur=blur)[0, 0].float().cpu().numpy()
 
 
 def _record(y: np.ndarray, s, degradation, seed: int):
@@ -219,7 +219,7 @@ def evaluate(
     from .._device import resolve_device
     from .._rescale import rescale
     from ..degradations import Degradation
-    from ..models.registry import get_model, resolve_model
+    from ..models.registry import blur_default, get_model, resolve_model
 
     if isinstance(degradation, str):
         degradation = Degradation.parse(degradation)
@@ -238,7 +238,9 @@ def evaluate(
             if bicubic:
                 methods.append(("bicubic", None))
             if model is not False:
-                loaded = get_model(resolve_model(model, s))
+                spec = resolve_model(model, s)
+                loaded = get_model(spec)
+                blur = blur_default(spec)  # what rescale tells it by default
                 named = model is not None and model not in ("paper", "acquisition")
                 label = Path(loaded.source).stem if named else "srcnn"
                 methods.append((label + ("+sym" if symmetric else ""), loaded))
@@ -251,7 +253,7 @@ def evaluate(
                         f = (hr.shape[0] / lr.shape[0], hr.shape[1] / lr.shape[1])
                         sr = rescale(lr, f, model=loaded, device=dev)
                     else:
-                        sr = _network_alone(loaded, bic, dev, noise)
+                        sr = _network_alone(loaded, bic, dev, noise, blur)
                     per[n] = (psnr_y(hr, sr, s), ssim_y(hr, sr, s))
                 vals = np.array(list(per.values()))
                 rows.append(
