@@ -24,6 +24,21 @@ _FILE = "weights file..."
 _AUTO = "auto (for the factor)"
 
 
+def _toggled_value(text, tip, label, value_tip, *, checked, show_when, step, max):
+    """A check box and the number field it shows (when ticked == ``show_when``)."""
+    box = CheckBox(text=text, value=checked, tooltip=tip)
+    field = FloatSpinBox(
+        label=label, value=0.0, min=0.0, max=max, step=step, visible=checked == show_when,
+        tooltip=value_tip,
+    )  # fmt: skip
+
+    def toggle(value):
+        field.visible = value == show_when
+
+    box.changed.connect(toggle)
+    return box, field
+
+
 class SRCNNWidget(Container):
     """SRCNN super-resolution of an image layer, overlaid on its source.
 
@@ -61,20 +76,16 @@ class SRCNNWidget(Container):
             "(acquisition: for real, noisy microscopy; paper: the paper's bicubic-trained "
             "models) picks within it; or a bundled model or weights file.",
         )
-        self.noise_auto = CheckBox(
-            text="measure noise",
-            value=True,
-            tooltip="Measure each channel's noise level and tell it to the model, so noise "
-            "is not sharpened. Untick to enter it.",
-        )
-        self.noise = FloatSpinBox(
-            label="noise (std)",
-            value=0.0,
-            min=0.0,
-            max=1e9,
+        self.noise_auto, self.noise = _toggled_value(
+            "measure noise",
+            "Measure each channel's noise level and tell it to the model, so noise is not "
+            "sharpened. Untick to enter it.",
+            "noise (std)",
+            "Noise standard deviation in the layer's intensity units (0: clean).",
+            checked=True,
+            show_when=False,
             step=1.0,
-            visible=False,
-            tooltip="Noise standard deviation in the layer's intensity units (0: clean).",
+            max=1e9,
         )
         self.weights = FileEdit(
             label="weights",
@@ -82,20 +93,16 @@ class SRCNNWidget(Container):
             visible=False,
             tooltip="Weights file (.pt) written by srcnn-plugin train.",
         )
-        self.psf_known = CheckBox(
-            text="state the PSF",
-            value=False,
-            tooltip="Tell the model the optical blur to undo (Gaussian sigma in output "
-            "pixels); unticked, the model's default is used (see the model card).",
-        )
-        self.psf_sigma = FloatSpinBox(
-            label="PSF sigma (out px)",
-            value=0.0,
-            min=0.0,
-            max=20.0,
+        self.psf_known, self.psf_sigma = _toggled_value(
+            "state the PSF",
+            "Tell the model the optical blur to undo (Gaussian sigma in output pixels); "
+            "unticked, the model's default is used (see the model card).",
+            "PSF sigma (out px)",
+            "0: pixel integration only (same optics, smaller pixels).",
+            checked=False,
+            show_when=True,
             step=0.25,
-            visible=False,
-            tooltip="0: pixel integration only (same optics, smaller pixels).",
+            max=20.0,
         )
         self.device = ComboBox(
             label="device",
@@ -142,8 +149,7 @@ class SRCNNWidget(Container):
             ]
         )
         self.model.changed.connect(self._on_model)
-        self.noise_auto.changed.connect(self._on_noise_auto)
-        self.psf_known.changed.connect(self._on_psf_known)
+
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         events = napari_viewer.layers.events
@@ -167,12 +173,6 @@ class SRCNNWidget(Container):
 
     def _on_model(self, value):
         self.weights.visible = value == _FILE
-
-    def _on_noise_auto(self, value):
-        self.noise.visible = not value
-
-    def _on_psf_known(self, value):
-        self.psf_sigma.visible = value
 
     def _options(self) -> dict:
         model = self.model.value
