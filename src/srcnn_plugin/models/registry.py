@@ -1,17 +1,24 @@
-"""Registry of the models bundled in the wheel.
+"""Which model serves a request, and loading it (cached).
 
-``models/weights/registry.json`` lists each bundled weights file with its
-SHA-256, architecture, trained scales and measured PSNR. Files are read
-through ``importlib.resources`` so they work from an installed wheel, a zip
-or an editable checkout, with no network access.
+The bundled models' index (names, families, files, checksums, metrics) is
+``models/_bundled.py``, re-exported here; this module holds the model-choice
+rule ([resolve_model][srcnn_plugin.models.registry.resolve_model]) and the
+cache of loaded models ([get_model][srcnn_plugin.models.registry.get_model]).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from functools import lru_cache
-from importlib import resources
+
+from ._bundled import (
+    FAMILIES,
+    bundled_weights_path,
+    default_family,
+    default_model,
+    list_models,
+    model_info,
+)
 
 __all__ = [
     "list_models",
@@ -26,59 +33,7 @@ __all__ = [
     "blur_default",
 ]
 
-#: Model families: ``model=`` accepts these names to choose within one family.
-FAMILIES = ("paper", "acquisition")
-
 _LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _registry() -> dict:
-    ref = resources.files("srcnn_plugin.models") / "weights" / "registry.json"
-    return json.loads(ref.read_text(encoding="utf-8"))
-
-
-def list_models() -> list[str]:
-    """Names of the bundled models.
-
-    Examples
-    --------
-    >>> "srcnn-9-5-5-x2" in list_models()
-    True
-    """
-    return sorted(_registry()["models"])
-
-
-def default_family() -> str:
-    """Family whose model serves a factor when no model is named (see ``pick_model_for_scale``)."""
-    return _registry().get("default_family", "paper")
-
-
-def default_model() -> str:
-    """Name of the model used when none is given."""
-    return _registry()["default"]
-
-
-def model_info(name: str) -> dict:
-    """Registry entry (file, sha256, scales, architecture, metrics) of a bundled model.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name, listing the bundled ones.
-    """
-    models = _registry()["models"]
-    if name not in models:
-        raise ValueError(
-            f"Unknown model {name!r}; pass one of {list_models()} or the path of a "
-            "weights file (.pt) written by srcnn-plugin train."
-        )
-    return dict(models[name])
-
-
-def bundled_weights_path(name: str):
-    """``importlib.resources`` Traversable of a bundled model's file."""
-    return resources.files("srcnn_plugin.models") / "weights" / model_info(name)["file"]
 
 
 @lru_cache(maxsize=16)

@@ -147,7 +147,7 @@ def load_weights(
 
     import torch
 
-    from .registry import bundled_weights_path, list_models, model_info
+    from ._bundled import bundled_weights_path, list_models, model_info
     from .srcnn import SRCNN, SRCNNConfig
 
     if isinstance(source, str) and (
