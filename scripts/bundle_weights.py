@@ -2,10 +2,13 @@
 
 Usage::
 
-    python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5-x2 [--default]
+    python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5-x2 \
+        [--family paper|acquisition] [--default-family] [--blur-default B]
 
-Computes the file's SHA-256 and stores it, the architecture, scales and the
-training metadata in ``src/srcnn_plugin/models/weights/registry.json``.
+Computes the file's SHA-256 and stores it, the architecture, scales, family
+and (blur-aware models) the default PSF in input pixels in
+``src/srcnn_plugin/models/weights/registry.json``; ``--default-family`` makes
+the model's family serve requests that name no model.
 Evaluation metrics are added with ``--metrics table.json`` (written by
 ``srcnn-plugin evaluate --json``).
 """
@@ -27,6 +30,9 @@ def main(argv=None) -> None:
     ap.add_argument("weights", type=Path)
     ap.add_argument("--name", required=True)
     ap.add_argument("--default", action="store_true")
+    ap.add_argument("--family", default="paper", choices=["paper", "acquisition"])
+    ap.add_argument("--default-family", action="store_true")
+    ap.add_argument("--blur-default", type=float, help="default PSF, input pixels")
     ap.add_argument("--description", default="")
     ap.add_argument("--metrics", type=Path)
     args = ap.parse_args(argv)
@@ -41,8 +47,13 @@ def main(argv=None) -> None:
         "architecture": loaded.config.name,
         "residual": loaded.config.residual,
         "scales": list(loaded.scales),
+        "family": args.family,
+        "noise_aware": loaded.config.noise_aware,
+        "blur_aware": loaded.config.blur_aware,
         "description": args.description,
     }
+    if args.blur_default is not None:
+        entry["blur_default"] = args.blur_default
     if args.metrics:
         # Rows are named after the evaluated file; in the registry the network is "model".
         rows = json.loads(args.metrics.read_text())
@@ -52,6 +63,8 @@ def main(argv=None) -> None:
     reg["models"][args.name] = entry
     if args.default or "default" not in reg:
         reg["default"] = args.name
+    if args.default_family:
+        reg["default_family"] = args.family
     reg_path.write_text(json.dumps(reg, indent=2) + "\n")
     print(f"bundled {fname} ({entry['sha256'][:12]}) as {args.name!r}")
 

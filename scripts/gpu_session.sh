@@ -3,8 +3,8 @@
 # the CUDA tests, the CUDA benchmark, then per-scale fine-tuning until DEADLINE
 # seconds after the start. Results land in $OUT (at most 8 files).
 #   OUT=/tmp/out DEADLINE=540 scripts/gpu_session.sh
-# TRAIN_ONLY=1 skips the tests and the benchmark; SCALES, PLAN (a scripts/plans/*.json,
-# instead of SCALES) and TRAIN_ARGS pass through.
+# TRAIN_ONLY=1 skips the tests and the benchmark; SCALES, PLAN (a JSON list of runs, see
+# scripts/gpu_train.py; instead of SCALES) and TRAIN_ARGS pass through.
 # Needs the training data in DATA (default .gpu_data/datasets): Y copies, or lossless
 # colour copies for --channels each (scripts/luma_copy.py [--colour]); T91, BSD200
 # (and Set5 for the benchmark) inside.
