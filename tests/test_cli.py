@@ -196,3 +196,67 @@ def test_every_help_example_parses():
             assert init is None or init in list_models()
             n += 1
     assert n >= 8
+
+
+def test_recursive_batch_keeps_the_tree_and_never_clashes(tmp_path, capsys):
+    from skimage import data
+
+    src = tmp_path / "src"
+    for sub in ("train", "test"):
+        (src / sub).mkdir(parents=True)
+        iio.imwrite(src / sub / "7.png", data.camera()[:40, :40])
+    out = tmp_path / "out"
+    assert main(["upscale", str(src), "-r", "-s", "2", "-o", str(out)]) == 0
+    assert "2 written, 0 skipped, 0 failed" in capsys.readouterr().out
+    assert (out / "train" / "7_x2.png").exists() and (out / "test" / "7_x2.png").exists()
+
+
+def test_clashes_are_refused_before_anything_is_written(tmp_path, capsys):
+    from skimage import data
+
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        iio.imwrite(tmp_path / sub / "7.png", data.camera()[:40, :40])
+    out = tmp_path / "out"
+    args = ["upscale", str(tmp_path / "a" / "7.png"), str(tmp_path / "b" / "7.png"), "-s", "2"]
+    assert main([*args, "-o", str(out), "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert "would both write" in err and "nothing written" in err
+    assert not out.exists()
+    assert main([*args, "-o", str(out), "--dry-run"]) == 1
+    assert "would both write" in capsys.readouterr().err and not out.exists()
+
+
+def test_output_file_for_a_single_input(folder, tmp_path):
+    dst = tmp_path / "result.png"
+    assert main(["upscale", str(folder / "cam.png"), "-s", "2", "-o", str(dst), "-q"]) == 0
+    assert dst.is_file() and iio.imread(dst).shape == (120, 140)
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(tmp_path / "x.png"), "-q"]) == 2
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [(["-s", "0"], "--scale must be positive"), (["-s", "2", "--model", "nope"], "unknown model")],
+)
+def test_arguments_checked_before_reading(folder, capsys, extra, message):
+    assert main(["upscale", str(folder / "missing.tif"), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_images_suggests_recursive(tmp_path, capsys):
+    from skimage import data
+
+    (tmp_path / "sub").mkdir()
+    iio.imwrite(tmp_path / "sub" / "a.png", data.camera()[:20, :20])
+    assert main(["upscale", str(tmp_path), "-s", "2"]) == 2
+    assert "pass -r" in capsys.readouterr().err
+
+
+def test_corrupt_tiff_named_plainly(tmp_path, capsys):
+    good = tmp_path / "ok.tif"
+    tifffile.imwrite(good, np.zeros((64, 64), np.uint16))
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(good.read_bytes()[:600])
+    assert main(["upscale", str(bad), "-s", "2", "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.tif" in err and "corrupt or truncated" in err

@@ -28,7 +28,8 @@ def _fmt(scale: float) -> str:
 # --------------------------------------------------------------------- upscale
 def _collect(
     inputs, pattern: str, recursive: bool, list_file: Path | None, sample: bool = False
-) -> list[Path]:
+) -> list[tuple[Path, Path | None]]:
+    """Input files, each with the folder it was found in (``None`` for named files)."""
     from ._io import IMAGE_SUFFIXES
 
     items = [Path(p) for p in inputs]
@@ -39,21 +40,29 @@ def _collect(
     if list_file is not None:
         lines = list_file.read_text().splitlines()
         items += [Path(s.strip()) for s in lines if s.strip() and not s.startswith("#")]
-    files: list[Path] = []
+    files: list[tuple[Path, Path | None]] = []
+    nested = False
     for p in items:
         if p.is_dir():
             found = p.rglob(pattern) if recursive else p.glob(pattern)
             files += sorted(
-                q for q in found if q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES)
+                (q, p) for q in found if q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES)
             )
+            nested = nested or (
+                not recursive
+                and any(q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES)
+                        for q in p.rglob(pattern))
+            )  # fmt: skip
         else:
-            files.append(p)
+            files.append((p, None))
     if not files:
-        raise CLIError("no input images found; pass image files, folders or --list FILE.")
+        hint = " (images sit in subfolders: pass -r to search them)" if nested else ""
+        raise CLIError(f"no input images found{hint}; pass image files, folders or --list FILE.")
     return files
 
 
-def _target(src: Path, out_dir: Path | None, suffix: str) -> Path:
+def _target(src: Path, out_dir: Path | None, suffix: str, root: Path | None = None) -> Path:
+    """Output path: next to the input, or under ``out_dir`` keeping the tree below ``root``."""
     name = src.name
     lower = name.lower()
     ext = (
@@ -62,7 +71,54 @@ def _target(src: Path, out_dir: Path | None, suffix: str) -> Path:
         else (".ome.tiff" if lower.endswith(".ome.tiff") else src.suffix)
     )
     stem = name[: len(name) - len(ext)]
-    return (out_dir or src.parent) / f"{stem}{suffix}{ext}"
+    folder = out_dir or src.parent
+    if out_dir is not None and root is not None:
+        folder = out_dir / src.parent.relative_to(root)
+    return folder / f"{stem}{suffix}{ext}"
+
+
+def plan_outputs(
+    files: list[tuple[Path, Path | None]], output: Path | None, suffix: str
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Every ``(input, output)`` of a batch, and the clashes that forbid writing any.
+
+    With ``output`` naming a file (an image suffix, not an existing folder)
+    a single input is written there. Clashes: two inputs mapped to one
+    output, or an output that is one of the inputs.
+
+    Examples
+    --------
+    >>> jobs, clashes = plan_outputs(
+    ...     [(Path("a/train/7.png"), Path("a")), (Path("a/test/7.png"), Path("a"))],
+    ...     Path("out"), "_x2")
+    >>> [str(d) for _, d in jobs], clashes
+    (['out/train/7_x2.png', 'out/test/7_x2.png'], [])
+    >>> plan_outputs([(Path("a/7.png"), None), (Path("b/7.png"), None)], Path("o"), "")[1]
+    ['a/7.png and b/7.png would both write o/7.png']
+    """
+    from ._io import IMAGE_SUFFIXES
+
+    as_file = (
+        output is not None and output.name.lower().endswith(IMAGE_SUFFIXES) and not output.is_dir()
+    )
+    if as_file and len(files) != 1:
+        raise CLIError(
+            f"-o {output} names a file but there are {len(files)} inputs; pass an output "
+            "folder (-o DIR) for several inputs."
+        )
+    jobs = [(src, output if as_file else _target(src, output, suffix, root)) for src, root in files]
+    clashes, seen = [], {}
+    inputs = {src.resolve() for src, _ in jobs}
+    for src, dst in jobs:
+        key = dst.resolve()
+        if key in seen:
+            clashes.append(f"{seen[key]} and {src} would both write {dst}")
+        seen.setdefault(key, src)
+        if key in inputs:
+            clashes.append(
+                f"{src} -> {dst} would overwrite the input it names; pass -o DIR or --suffix"
+            )
+    return jobs, clashes
 
 
 def _noise_arg(text: str):
@@ -163,21 +219,50 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
     return f"{src} -> {dst} {img.data.shape} -> {out.shape}"
 
 
+def _check_upscale_args(args) -> None:
+    """Refuse bad arguments before any file is read."""
+    from .models.registry import FAMILIES, list_models
+
+    if any(not f > 0 for f in args.scale):
+        raise CLIError(f"--scale must be positive, got {' '.join(map(_fmt, args.scale))}.")
+    m = args.model
+    if m is not None and m not in FAMILIES and m not in list_models() and not Path(m).is_file():
+        raise CLIError(
+            f"unknown model {m!r}: pass a bundled name ({', '.join(list_models())}), a family "
+            f"({', '.join(FAMILIES)}) or an existing weights file."
+        )
+    if args.output is not None and args.output.exists() and not args.output.is_dir():
+        from ._io import IMAGE_SUFFIXES
+
+        if not args.output.name.lower().endswith(IMAGE_SUFFIXES):
+            raise CLIError(f"-o {args.output} exists and is not a folder or an image file.")
+
+
 def _cmd_upscale(args) -> int:
     from tqdm.auto import tqdm
 
+    _check_upscale_args(args)
     files = _collect(args.inputs, args.glob, args.recursive, args.list, args.sample)
     if args.sample and args.output is None:
         args.output = Path.cwd()
     suffix = args.suffix if args.suffix is not None else f"_x{_fmt(max(args.scale))}"
+    planned, clashes = plan_outputs(files, args.output, suffix)
+    if clashes:
+        for c in clashes:
+            print(f"error: {c}", file=sys.stderr)
+        print(
+            f"nothing written: {len(clashes)} clash(es) in the output plan; pass -o DIR "
+            "(with -r the folder tree is kept), --suffix, or fewer inputs.",
+            file=sys.stderr,
+        )
+        if args.dry_run:
+            for src, dst in planned:
+                print(f"{src} -> {dst}")
+        return 1
     jobs, failed, skipped = [], [], 0
-    for src in files:
-        dst = _target(src, args.output, suffix)
+    for src, dst in planned:
         if args.float and not dst.name.lower().endswith((".tif", ".tiff")):
             failed.append((src, "--float needs TIFF output (PNG/JPEG/BMP store integers)"))
-            continue
-        if dst.resolve() == src.resolve() and not args.overwrite:
-            failed.append((src, "output would overwrite the input; pass -o DIR or --suffix"))
             continue
         if dst.exists() and not args.overwrite:
             if args.skip_existing:
@@ -203,12 +288,27 @@ def _cmd_upscale(args) -> int:
         except Exception as exc:  # a bad file must not stop the batch
             if args.debug:
                 log.exception("failed: %s", src)
-            failed.append((src, f"{type(exc).__name__}: {exc}"))
+            failed.append((src, _describe_failure(src, exc)))
     for src, why in failed:
         print(f"error: {src}: {why}", file=sys.stderr)
     if not args.quiet:
         print(f"{done} written, {skipped} skipped, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _describe_failure(src: Path, exc: Exception) -> str:
+    """One line for a file that failed; unreadable files say so plainly."""
+    text = str(exc)
+    unreadable = (
+        "failed to read" in text
+        or "not a TIFF" in text.lower()
+        or "cannot decode" in text
+        or isinstance(exc, (EOFError, OSError))
+        and not isinstance(exc, FileNotFoundError)
+    )
+    if unreadable:
+        return f"cannot read {src.name}: the file is corrupt or truncated ({text[:120]})"
+    return f"{type(exc).__name__}: {text}"
 
 
 # ----------------------------------------------------------------------- train
@@ -395,7 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="one factor for Y and X, or one per spatial axis",
     )
-    p.add_argument("-o", "--output", type=Path, help="output folder (default: next to input)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="output folder (with -r the input folders' tree is kept under it), or a file "
+        "name for a single input (default: next to each input)",
+    )
     p.add_argument("--suffix", help="added to output names (default: _x<scale>)")
     p.add_argument(
         "--channel-axis", default="auto", help="'auto' (from metadata), 'none' or an axis index"
