@@ -225,7 +225,6 @@ def test_progress_callback(natural):
 @pytest.mark.parametrize(
     "bad,exc,match",
     [
-        (np.zeros((4, 4), bool), TypeError, "Boolean"),
         (np.zeros((4, 4), complex), TypeError, "Complex"),
         (np.zeros((0, 4)), ValueError, "empty"),
         (np.array(3.0), ValueError, "scalar"),

@@ -31,10 +31,15 @@ __all__ = [
 def rescale(
     image,
     scale: float | Sequence[float],
+    order: int | None = None,
+    mode: str = "reflect",
+    cval: float = 0.0,
+    clip: bool = True,
+    preserve_range: bool = False,
+    anti_aliasing: bool | None = None,
+    anti_aliasing_sigma=None,
     *,
     channel_axis: int | None = None,
-    preserve_range: bool = False,
-    clip: bool = True,
     model=None,
     device=None,
     precision: str = "float32",
@@ -60,17 +65,34 @@ def rescale(
         Input image, any number of spatial axes, optionally one channel axis.
         A dask array gives a lazy dask array (see Notes).
     scale : float or sequence of float
-        Factor per spatial axis (the channel axis excluded), or one for all.
+        Factor per spatial axis (the channel axis excluded), or one for all
+        (a 0-d array or a one-element sequence counts as one for all).
         The output shape is ``max(round(scale * shape), 1)`` per axis, exactly
         as scikit-image's.
-    channel_axis : int, optional
-        Axis of channels; each channel is processed on its own (channels never
-        mix) unless ``color_mode='ycbcr'``.
+    order : int, optional
+        ``None`` (default): super-resolution. An explicit spline order 0-5
+        asks for scikit-image's interpolation and returns exactly
+        ``skimage.transform.rescale``'s result with the same arguments (labels
+        and masks want ``order=0``). Boolean images always get scikit-image's
+        result (nearest neighbour), never a network's output.
+    mode, cval : optional
+        scikit-image's boundary handling, used as given with an explicit
+        ``order``. Super-resolution extends the border by replication (and the
+        spline-resampled axes by mirroring) whatever they say; a non-default
+        value without ``order`` warns.
+    clip : bool
+        Clip each output channel to the input channel's range (scikit-image
+        clips to the whole image's range).
     preserve_range : bool
         Keep the input's value range for integer images instead of scaling to
         [0, 1] (scikit-image's convention).
-    clip : bool
-        Clip each output channel to the input channel's range.
+    anti_aliasing, anti_aliasing_sigma : optional
+        scikit-image's Gaussian smoothing before shrinking, used as given with
+        an explicit ``order``. Without it, shrinking axes are always
+        anti-aliased as scikit-image's defaults do (a non-default value warns).
+    channel_axis : int, optional
+        Axis of channels; each channel is processed on its own (channels never
+        mix) unless ``color_mode='ycbcr'``.
 
     Returns
     -------
@@ -125,7 +147,7 @@ def rescale(
     Raises
     ------
     TypeError
-        For boolean, complex or non-numeric images.
+        For complex or non-numeric images.
     ValueError
         For empty images, NaN or infinite values, bad scales, channel axes,
         models or devices.
@@ -153,6 +175,19 @@ def rescale(
     >>> rescale(np.zeros((3, 16, 16), np.uint16), 2, channel_axis=0).shape
     (3, 32, 32)
     """
+    skimage_kw = dict(
+        order=order,
+        mode=mode,
+        cval=cval,
+        clip=clip,
+        preserve_range=preserve_range,
+        anti_aliasing=anti_aliasing,
+        anti_aliasing_sigma=anti_aliasing_sigma,
+        channel_axis=channel_axis,
+    )
+    if order is not None or np.dtype(getattr(image, "dtype", np.float64)) == np.bool_:
+        return _skimage_rescale(image, scale, skimage_kw)
+    _warn_unused_spline_options(mode, cval, anti_aliasing, anti_aliasing_sigma)
     options = Options(
         model=model,
         device=device,
@@ -166,6 +201,50 @@ def rescale(
     )
     image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range, color_mode=color_mode)
     return rescale_with(image, scale, options, progress=progress, **image_kw)
+
+
+def _skimage_rescale(image, scale, kw):
+    """scikit-image's result, exactly (dask arrays are computed and wrapped)."""
+    from skimage.transform import rescale as sk_rescale
+
+    if kw["order"] is not None and kw["order"] not in range(6):
+        raise ValueError(f"order must be None (super-resolution) or 0-5, got {kw['order']!r}.")
+    if _is_dask(image):
+        import dask.array as da
+
+        return da.from_array(sk_rescale(np.asarray(image), _scalar_scale(scale), **kw))
+    return sk_rescale(np.asarray(image), _scalar_scale(scale), **kw)
+
+
+def _scalar_scale(scale):
+    """skimage accepts what we accept; pass 0-d arrays and 1-sequences as numbers."""
+    arr = np.asarray(scale, dtype=np.float64)
+    if arr.ndim == 0 or arr.size == 1:
+        return float(arr.reshape(-1)[0])
+    return tuple(arr.tolist())
+
+
+def _warn_unused_spline_options(mode, cval, anti_aliasing, anti_aliasing_sigma) -> None:
+    given = [
+        name
+        for name, value, default in (
+            ("mode", mode, "reflect"),
+            ("cval", cval, 0),
+            ("anti_aliasing", anti_aliasing, None),
+            ("anti_aliasing_sigma", anti_aliasing_sigma, None),
+        )
+        if not (value is default or value == default)
+    ]
+    if given:
+        import warnings
+
+        warnings.warn(
+            f"{', '.join(given)} only apply to scikit-image's spline interpolation; "
+            "super-resolution ignores them. Pass order=0..5 for scikit-image's result with "
+            "them, or leave them at their defaults.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def rescale_with(

@@ -84,7 +84,11 @@ def check_scale(scale, n_spatial: int) -> tuple[float, ...]:
     (2.0, 2.0, 2.0)
     >>> check_scale((1, 3), 2)
     (1.0, 3.0)
+    >>> check_scale(np.array(2.5), 2), check_scale([3], 2)
+    ((2.5, 2.5), (3.0, 3.0))
     """
+    if isinstance(scale, np.ndarray) and scale.ndim == 0:
+        scale = scale.item()
     if isinstance(scale, Real) and not isinstance(scale, bool):
         values = (float(scale),) * n_spatial
     else:
@@ -94,6 +98,8 @@ def check_scale(scale, n_spatial: int) -> tuple[float, ...]:
             raise TypeError(
                 f"scale must be a number or a sequence of numbers, got {scale!r}."
             ) from None
+        if len(values) == 1:  # scikit-image broadcasts a one-element sequence
+            values = values * n_spatial
         if len(values) != n_spatial:
             raise ValueError(
                 f"Got {len(values)} scale values for {n_spatial} spatial axes; supply a single "
