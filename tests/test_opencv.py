@@ -46,7 +46,8 @@ def test_dtype_and_channels_kept(bgr, dtype, channels):
     sr.setModel("srcnn", 2)
     out = sr.upsample(img)
     assert out.dtype == dtype
-    assert out.shape == (128, 160) + (() if channels is None else (channels,))
+    # cv2 returns (H, W) for an (H, W, 1) image.
+    assert out.shape == (128, 160) + (() if channels in (None, 1) else (channels,))
 
 
 def test_bgr_order_respected(bgr):
@@ -122,3 +123,48 @@ def test_beats_cv2_inter_cubic_on_set5(datasets):
             ours.append(cv2.PSNR(hr, sr.upsample(lr)))
             cubic.append(cv2.PSNR(hr, cv2.resize(lr, (w, h), interpolation=cv2.INTER_CUBIC)))
         assert np.mean(ours) > np.mean(cubic) + 0.1, (scale, np.mean(ours), np.mean(cubic))
+
+
+def test_output_array_form(bgr):
+    sr = DnnSuperResImpl("srcnn", 2)
+    result = np.empty((2 * bgr.shape[0], 2 * bgr.shape[1], 3), np.uint8)
+    assert sr.upsample(bgr, result) is result
+    np.testing.assert_array_equal(result, sr.upsample(bgr))
+    with pytest.raises(ValueError, match="output array"):
+        sr.upsample(bgr, np.empty((2, 2), np.uint8))
+    dst = np.empty((70, 100, 3), np.uint8)
+    assert resize(bgr, (100, 70), dst) is dst
+
+
+def test_cv2_resize_signature(bgr):
+    assert resize(bgr, None, None, 2, 3, 2).shape == (3 * bgr.shape[0], 2 * bgr.shape[1], 3)
+    assert resize(bgr, (0, 0), fx=1.5, interpolation=3).shape[:2] == (96, 120)
+
+
+def test_cv2_state_conventions():
+    sr = DnnSuperResImpl.create()
+    assert sr.getScale() == 0 and sr.getAlgorithm() == ""
+    sr.setModel("srcnn", 3)
+    assert sr.getAlgorithm() == "srcnn" and sr.getScale() == 3
+    with pytest.raises(ValueError, match="empty"):
+        sr.upsample(np.zeros((0, 5), np.uint8))
+
+
+def test_refused_target_is_not_stored():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available: the CUDA target is not refused")
+    sr = DnnSuperResImpl("srcnn", 2)
+    with pytest.raises(ValueError):
+        sr.setPreferableTarget(6)  # DNN_TARGET_CUDA
+    assert sr._target == 0 and sr._device == "cpu"
+
+
+def test_errors_are_cv2_errors_when_cv2_is_installed():
+    cv2 = pytest.importorskip("cv2")
+    sr = DnnSuperResImpl.create()
+    with pytest.raises(cv2.error):
+        sr.setModel("edsr", 2)
+    with pytest.raises(cv2.error):
+        sr.upsample(np.zeros((4, 4), np.uint8))
