@@ -136,3 +136,20 @@ def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
     widget.psf_sigma.value = 1.5
     opts = widget._options()
     assert opts["noise"] == 0.02 and opts["psf_sigma"] == 1.5
+
+
+def test_worker_error_gives_one_notification_and_resets(make_napari_viewer, qtbot, monkeypatch):
+    viewer = make_napari_viewer()
+    bad = np.ones((32, 32), np.float32)
+    bad[3, 3] = np.nan
+    viewer.add_image(bad)
+    widget = SRCNNWidget(viewer)
+    errors = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", errors.append)
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: widget.run_button.enabled, timeout=5_000)
+    assert len(errors) == 1 and "NaN" in errors[0]
+    assert widget.status.value.startswith("failed") and widget.progress.value == 0
+    assert len(viewer.layers) == 1

@@ -207,14 +207,14 @@ class SRCNNWidget(Container):
             return None
         factor = float(self.factor.value)
 
-        @thread_worker
+        @thread_worker(ignore_errors=True)  # errors go to _on_error, once
         def work():
             return (yield from iter_upscale_layers(layers, factor, **opts))
 
         worker = work()
         worker.yielded.connect(self._on_progress)
         worker.returned.connect(self._on_done)
-        worker.errored.connect(lambda exc: show_error(f"SRCNN failed: {exc}"))
+        worker.errored.connect(self._on_error)
         worker.finished.connect(self._on_finished)
         self._worker = worker
         self.run_button.enabled = False
@@ -240,6 +240,14 @@ class SRCNNWidget(Container):
         for data, kwargs, _ in layer_data or []:
             self._viewer.add_image(data, **kwargs)
         self.status.value = "done"
+
+    def _on_error(self, exc):
+        """One notification, and the widget back to idle (the viewer keeps running)."""
+        from napari.utils.notifications import show_error
+
+        show_error(f"SRCNN failed: {exc}")
+        self.status.value = f"failed: {exc}"
+        self.progress.value = 0
 
     def _on_finished(self):
         self.run_button.enabled = True
