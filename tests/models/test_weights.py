@@ -86,6 +86,6 @@ def test_tampered_bundled_file_is_refused(monkeypatch, tmp_path):
     data = bytearray(bundled_weights_path(name).read_bytes())
     data[-100] ^= 0xFF
     bad.write_bytes(bytes(data))
-    monkeypatch.setattr("srcnn_plugin.models.registry.bundled_weights_path", lambda n: bad)
+    monkeypatch.setattr("srcnn_plugin.models._bundled.bundled_weights_path", lambda n: bad)
     with pytest.raises(WeightsError, match="bad.pt.*checksum|checksum"):
         load_weights(name)
