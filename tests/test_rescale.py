@@ -320,3 +320,14 @@ def test_property_shape_dtype_range(shape, dtype, scale, seed):
     lo, hi = float(img.min()), float(img.max())
     tol = 1e-3 * max(hi - lo, 1)
     assert out.min() >= lo - tol and out.max() <= hi + tol
+
+
+def test_ensemble_of_eight_is_equivariant_to_rotations_and_mirrors(rng):
+    x = rng.random((20, 26))
+    y = rescale(x, 2, ensemble=8)
+    np.testing.assert_allclose(rescale(np.rot90(x), 2, ensemble=8), np.rot90(y), atol=1e-6)
+    np.testing.assert_allclose(rescale(x[:, ::-1], 2, ensemble=8), y[:, ::-1], atol=1e-6)
+    assert np.array_equal(rescale(x, 2, ensemble=2), rescale(x, 2))
+    assert np.array_equal(rescale(x, 2, ensemble=1), rescale(x, 2, symmetric=False))
+    with pytest.raises(ValueError, match="ensemble must be one of"):
+        rescale(x, 2, ensemble=4)

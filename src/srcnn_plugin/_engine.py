@@ -139,10 +139,24 @@ class Engine:
         makes it exactly equivariant to point reflection: a symmetric feature
         keeps its centre (no sub-pixel drift from slightly asymmetric learned
         kernels). Costs two network passes.
+    passes : {1, 2, 8}, optional
+        Self-ensemble size; overrides ``symmetric``: 1 pass, 2 (the
+        point-symmetric pair) or 8 (every rotation and mirror, see
+        [dihedral_ensemble][srcnn_plugin.models.srcnn.dihedral_ensemble]).
     """
 
-    def __init__(self, loaded, device=None, precision: str = "float32", symmetric: bool = True):
-        self.symmetric = bool(symmetric)
+    def __init__(
+        self,
+        loaded,
+        device=None,
+        precision: str = "float32",
+        symmetric: bool = True,
+        passes: int | None = None,
+    ):
+        self.passes = int(passes) if passes is not None else (2 if symmetric else 1)
+        if self.passes not in (1, 2, 8):
+            raise ValueError(f"passes must be 1, 2 or 8, got {passes!r}.")
+        self.symmetric = self.passes > 1
         self.device = resolve_device(device)
         self.precision = _check_precision(precision, self.device)
         self.loaded = loaded
@@ -184,7 +198,7 @@ class Engine:
         import torch
         from torch.nn import functional as F
 
-        from .models.srcnn import infer, point_symmetric
+        from .models.srcnn import dihedral_ensemble, infer, point_symmetric
 
         dev = self.device
         with torch.inference_mode():
@@ -219,7 +233,12 @@ class Engine:
                 return infer(self.net, t, None if levels is None else levels.to(dev), blur)
 
             with torch.autocast(dev.type, dtype=getattr(torch, self.precision), enabled=low):
-                y = point_symmetric(net, x) if self.symmetric else net(x)
+                if self.passes == 8:
+                    y = dihedral_ensemble(net, x)
+                elif self.passes == 2:
+                    y = point_symmetric(net, x)
+                else:
+                    y = net(x)
             y = y.float()
             inner = x[..., h:-h, h:-h].float()
             if noise is None:

@@ -62,7 +62,7 @@ class TileJob:
     precision: str
     tile: int
     plane_batch: int = 1
-    symmetric: bool = True
+    passes: int = 2
     noise: np.ndarray | None = None
     blur: float | None = None
 
@@ -75,7 +75,7 @@ class TileJob:
         from ._engine import Engine
         from .models.registry import get_model
 
-        return Engine(get_model(self.model), self.device, self.precision, self.symmetric)
+        return Engine(get_model(self.model), self.device, self.precision, passes=self.passes)
 
     def run(self, engine, xs, os_, group, tp, src_origin=(0, 0), out_origin=(0, 0)):
         """Compute tile ``tp`` for the planes ``group`` of ``xs`` into ``os_``.
@@ -220,7 +220,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
         precision,
         tile,
         plane_batch,
-        bool(options.symmetric),
+        options.passes,
         levels,
         blur,
     )

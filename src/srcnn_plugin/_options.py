@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["Options"]
+__all__ = ["Options", "ENSEMBLES"]
+
+#: Allowed self-ensembles: 1 pass, 2 (point-symmetric), 8 (all rotations and mirrors).
+ENSEMBLES = (1, 2, 8)
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Options:
     Traceback (most recent call last):
     ...
     TypeError: Unknown option(s) ['colour']; pass any of ['model', 'device', ...].
+    >>> Options(symmetric=False).passes, Options(ensemble=8).passes
+    (1, 8)
     """
 
     model: object = None
@@ -37,6 +42,7 @@ class Options:
     memory_budget: int | None = None
     clip: bool = True
     symmetric: bool = True
+    ensemble: int | None = None
     noise: object = "auto"
     psf_sigma: float | None = None
 
@@ -57,6 +63,17 @@ class Options:
     def kwargs(self) -> dict:
         """The options as ``rescale`` keywords."""
         return {name: getattr(self, name) for name in self.names()}
+
+    @property
+    def passes(self) -> int:
+        """Network passes per tile: ``ensemble``, or 2 (``symmetric``) or 1."""
+        if self.ensemble is None:
+            return 2 if self.symmetric else 1
+        if self.ensemble not in ENSEMBLES or isinstance(self.ensemble, bool):
+            raise ValueError(
+                f"ensemble must be one of {ENSEMBLES} (network passes), got {self.ensemble!r}."
+            )
+        return int(self.ensemble)
 
     def replace(self, **changes) -> Options:
         """A copy with some options changed."""

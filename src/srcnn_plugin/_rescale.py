@@ -50,6 +50,7 @@ def rescale(
     symmetric: bool = True,
     noise="auto",
     psf_sigma: float | None = None,
+    ensemble: int | None = None,
 ):
     """Upscale an image with SRCNN; a drop-in for ``skimage.transform.rescale``.
 
@@ -143,6 +144,11 @@ def rescale(
         equivariant to point reflection and features keep their sub-pixel
         position (centroids within 0.02 input pixels in the tests). ``False``
         halves the network's cost.
+    ensemble : {None, 1, 2, 8}
+        Network passes averaged per tile, generalising ``symmetric`` (``None``:
+        2 if ``symmetric`` else 1). 8 averages all rotations and mirrors: exactly
+        equivariant to them, at 4 times the default cost (about +0.05 dB on
+        Set5 over 2).
 
     Raises
     ------
@@ -198,6 +204,7 @@ def rescale(
         symmetric=symmetric,
         noise=noise,
         psf_sigma=psf_sigma,
+        ensemble=ensemble,
     )
     image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range, color_mode=color_mode)
     return rescale_with(image, scale, options, progress=progress, **image_kw)

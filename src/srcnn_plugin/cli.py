@@ -211,6 +211,7 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
         precision=args.precision,
         progress=_tile_progress(args, img.data, factors),
         symmetric=not args.fast,
+        ensemble=args.ensemble,
         noise=args.noise,
         psf_sigma=args.psf_sigma,
     )
@@ -537,6 +538,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fast",
         action="store_true",
         help="one network pass instead of the symmetric two (2x faster)",
+    )
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        choices=[1, 2, 8],
+        help="network passes averaged per tile (default 2; 8: every rotation and mirror, "
+        "4x the time); overrides --fast",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument(

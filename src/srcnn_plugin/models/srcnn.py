@@ -46,6 +46,7 @@ __all__ = [
     "infer",
     "conv_to_one_channel",
     "point_symmetric",
+    "dihedral_ensemble",
     "flat_response",
     "NOISE_UNIT_SCALE",
     "BLUR_UNIT_SCALE",
@@ -337,6 +338,33 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None, blur=None) -> 
     y = y @ model.conv3.weight.sum((-2, -1)).T + model.conv3.bias
     y = y[:, 0]
     return y + levels if model.config.residual else y
+
+
+def dihedral_ensemble(fn, x: torch.Tensor) -> torch.Tensor:
+    """Mean of ``T^-1 fn(T x)`` over the 8 rotations and mirrors ``T``, in float32.
+
+    Makes any fully convolutional ``fn`` exactly equivariant to quarter turns
+    and mirrors (a self-ensemble of 8 calls).
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = lambda t: t * t.cumsum(-1)
+    >>> x = torch.rand(1, 1, 5, 6)
+    >>> y = dihedral_ensemble(f, x)
+    >>> torch.allclose(dihedral_ensemble(f, x.rot90(1, (-2, -1))), y.rot90(1, (-2, -1)))
+    True
+    """
+    total = None
+    for k in range(4):
+        for flip in (False, True):
+            t = torch.rot90(x, k, (-2, -1))
+            t = torch.flip(t, (-1,)) if flip else t
+            y = fn(t).float()
+            y = torch.flip(y, (-1,)) if flip else y
+            y = torch.rot90(y, -k, (-2, -1))
+            total = y if total is None else total + y
+    return total / 8
 
 
 def predict_padded(
