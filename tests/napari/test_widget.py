@@ -129,7 +129,7 @@ def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
     viewer.add_image(cells)
     widget = SRCNNWidget(viewer)
     opts = widget._options()
-    assert opts["noise"] == "auto" and opts["psf_sigma"] is None
+    assert opts["noise"] == "auto" and opts["psf_sigma"] is None and opts["ensemble"] == 2
     widget.noise_auto.value = False
     widget.noise.value = 0.02
     widget.psf_known.value = True

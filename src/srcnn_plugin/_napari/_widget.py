@@ -104,6 +104,13 @@ class SRCNNWidget(Container):
             step=0.25,
             max=20.0,
         )
+        self.passes = ComboBox(
+            label="passes",
+            choices=[1, 2, 8],
+            value=2,
+            tooltip="Network passes averaged per tile: 2 (default) keeps features centred; "
+            "8 (every rotation and mirror) is slightly sharper at 4x the time; 1 is fastest.",
+        )
         self.device = ComboBox(
             label="device",
             choices=["auto", *available_devices()],
@@ -139,6 +146,7 @@ class SRCNNWidget(Container):
                 self.noise,
                 self.psf_known,
                 self.psf_sigma,
+                self.passes,
                 self.device,
                 self.tile_size,
                 self.all_selected,
@@ -189,6 +197,7 @@ class SRCNNWidget(Container):
             "tile_size": self.tile_size.value or None,
             "noise": "auto" if self.noise_auto.value else float(self.noise.value),
             "psf_sigma": float(self.psf_sigma.value) if self.psf_known.value else None,
+            "ensemble": int(self.passes.value),
         }
 
     def run(self):
