@@ -149,7 +149,7 @@ def test_worker_error_gives_one_notification_and_resets(make_napari_viewer, qtbo
     worker = widget.run()
     with qtbot.waitSignal(worker.finished, timeout=30_000):
         pass
-    qtbot.waitUntil(lambda: widget.run_button.enabled, timeout=5_000)
+    qtbot.waitUntil(lambda: widget.run_button.enabled, timeout=30_000)
     assert len(errors) == 1 and "NaN" in errors[0]
     assert widget.status.value.startswith("failed") and widget.progress.value == 0
     assert len(viewer.layers) == 1
