@@ -35,7 +35,7 @@ def test_pickle_roundtrip_bundled_and_file(natural, tmp_path):
 def test_repr_and_to():
     up = Upscaler(2, device="cpu", tile_size=64)
     assert repr(up) == (
-        "Upscaler(scale=2.0, model='srcnn-9-5-5-x2', device='cpu', "
+        "Upscaler(scale=2.0, model='srcnn-acq-9-5-5-x2', device='cpu', "
         "precision='float32', tile_size=64)"
     )
     assert up.to("cpu") is up
