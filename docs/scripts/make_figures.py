@@ -103,22 +103,22 @@ def noisy_acquisition():
 
     from srcnn_plugin.degradations import Degradation
 
-    path = SHARED / "microscopy-dev" / "xy_8bit__nup.tif"
+    path = SHARED / "microscopy-dev" / "xy_16bit__tubulin.tif"
     if not path.exists():
         print("skip noisy_acquisition: ../shared/datasets/microscopy-dev not found")
         return
-    hr = tifffile.imread(path).astype(np.float64)[128:320, 128:320]
+    hr = tifffile.imread(path).astype(np.float64)[:192, :192]
     span = float(np.ptp(hr))
     lr = Degradation("binning", psf=1.0, read=0.03).apply(hr, 2, rng=np.random.default_rng(0))
     panels = {
-        "recorded (x2 binned, PSF, 3 % noise)": np.kron(lr, np.ones((2, 2))),
+        "recorded: PSF, x2 binning, 3 % noise": np.kron(lr, np.ones((2, 2))),
         "cubic spline": sk_rescale(lr, 2, order=3, preserve_range=True),
         "paper model": srcnn_plugin.rescale(lr, 2, model="paper"),
         "default (noise-aware)": srcnn_plugin.rescale(lr, 2),
         "default, PSF stated": srcnn_plugin.rescale(lr, 2, psf_sigma=1.0),
         "truth": hr,
     }
-    fig, axes = plt.subplots(2, 3, figsize=(9, 6.4), dpi=110)
+    fig, axes = plt.subplots(2, 3, figsize=(9, 6.9), dpi=110)
     for ax, (title, img) in zip(axes.ravel(), panels.items()):
         ax.imshow(img, cmap="gray", vmin=hr.min(), vmax=hr.max(), interpolation="nearest")
         if title not in ("truth",) and not title.startswith("recorded"):
