@@ -114,3 +114,21 @@ def test_napari_forwards_every_option(rng):
     kw = dict(symmetric=False, clip=False, memory_budget=2**22, noise=0)
     ((data, _, _),) = upscale_layer(napari.layers.Image(x), 2, **kw)
     assert_array_equal(data, rescale(x, 2, preserve_range=True, **kw))
+
+
+def test_cli_rgb_png_equals_rescale(rng, tmp_path):
+    import imageio.v3 as iio
+
+    rgb = (rng.random((20, 22, 3)) * 255).astype(np.uint8)
+    iio.imwrite(tmp_path / "c.png", rgb)
+    assert (
+        main(["upscale", str(tmp_path / "c.png"), "-s", "2", "-o", str(tmp_path / "o"), "-q"]) == 0
+    )
+    want = rescale(rgb, 2, channel_axis=-1, preserve_range=True, color_mode="ycbcr")
+    assert_array_equal(iio.imread(tmp_path / "o" / "c_x2.png"), restore_dtype(want, np.uint8))
+
+
+def test_upscaler_rgb_equals_rescale(rng):
+    rgb = rng.random((16, 18, 3)).astype(np.float32)
+    kw = dict(channel_axis=-1, color_mode="ycbcr")
+    assert_array_equal(Upscaler(2, **kw)(rgb), rescale(rgb, 2, **kw))
