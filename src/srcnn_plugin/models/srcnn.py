@@ -235,17 +235,27 @@ def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
     """
     if x.device.type != "cpu":
         return model(x, noise, blur)
-    y = model.conv1(x)
-    shift = model.condition_shift(noise, blur, 1, y)
-    y = (y if shift is None else y.add_(shift)).relu_()
-    y = model.conv2(y)
-    shift = model.condition_shift(noise, blur, 2, y)
-    y = (y if shift is None else y.add_(shift)).relu_()
+    y = _conditioned_conv(model, model.conv1, x, noise, blur, 1).relu_()
+    y = _conditioned_conv(model, model.conv2, y, noise, blur, 2).relu_()
     y = conv_to_one_channel(y, model.conv3.weight, model.conv3.bias)
     if model.config.residual:
         h = model.halo
         y += x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
     return y
+
+
+def _conditioned_conv(model: SRCNN, conv, x: torch.Tensor, noise, blur, layer: int):
+    """``conv(x)`` plus the condition shift; folded into the bias when the batch shares it.
+
+    A shared shift costs nothing this way (the usual case: one channel, one
+    noise level); per-item shifts are added to the output.
+    """
+    shift = model.condition_shift(noise, blur, layer, x)
+    if shift is None:
+        return conv(x)
+    if shift.shape[0] == 1 or bool((shift == shift[:1]).all()):
+        return F.conv2d(x, conv.weight, conv.bias + shift[0].view(-1).to(conv.bias.dtype))
+    return conv(x).add_(shift)
 
 
 def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
