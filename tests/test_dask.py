@@ -39,6 +39,7 @@ def test_nan_detected_up_front():
         rescale(da.from_array(img, chunks=10), 2)
 
 
+@pytest.mark.slow
 def test_runs_on_distributed_cluster(rng):
     distributed = pytest.importorskip("distributed")
     img = rng.random((60, 60)).astype(np.float32)

@@ -106,6 +106,7 @@ def test_backend_and_target_constants():
             sr.setPreferableTarget(6)  # DNN_TARGET_CUDA
 
 
+@pytest.mark.slow
 def test_beats_cv2_inter_cubic_on_set5(datasets):
     cv2 = pytest.importorskip("cv2")
     import imageio.v3 as iio

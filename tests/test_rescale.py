@@ -105,6 +105,7 @@ def test_symmetric_option(natural):
     assert_allclose(rescale(x[::-1, ::-1], 2)[::-1, ::-1], sym, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_tiled_equals_untiled(natural):
     x = natural.astype(np.float32)
     whole = rescale(x, 2, tile_size=4096)

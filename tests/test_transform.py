@@ -18,6 +18,7 @@ def test_options_forwarded(natural):
     assert_array_equal(up(rgb), rescale(rgb, 2, channel_axis=-1, color_mode="ycbcr", clip=False))
 
 
+@pytest.mark.slow
 def test_pickle_roundtrip_bundled_and_file(natural, tmp_path):
     up = Upscaler(3, device="cpu")
     clone = pickle.loads(pickle.dumps(up))

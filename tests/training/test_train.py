@@ -25,6 +25,7 @@ def _cfg(**kw):
     return TrainConfig(**base)
 
 
+@pytest.mark.slow
 def test_training_lowers_loss_and_writes_files(tiny_set, tmp_path):
     out = tmp_path / "run"
     res = train(tiny_set, out, _cfg(steps=80, val_every=40), device="cpu", progress=False)
@@ -40,6 +41,7 @@ def test_training_lowers_loss_and_writes_files(tiny_set, tmp_path):
     assert loaded.metadata["training"]["validation_images"]
 
 
+@pytest.mark.slow
 def test_seeded_and_resumable(tiny_set, tmp_path):
     import torch
 
