@@ -107,7 +107,8 @@ def test_all_selected_channels(make_napari_viewer, qtbot, cells):
         pass
     qtbot.waitUntil(lambda: len(viewer.layers) == 4, timeout=5_000)
     names = [ly.name for ly in viewer.layers]
-    assert "c0 SRCNN x2" in names and "c1 SRCNN x2" in names
+    assert names[2:] == ["c0 SRCNN x2", "c1 SRCNN x2"]  # in the sources' order
+    assert widget.layer.enabled is False
     assert widget.progress.value == widget.progress.max
 
 

@@ -157,6 +157,7 @@ class SRCNNWidget(Container):
             ]
         )
         self.model.changed.connect(self._on_model)
+        self.all_selected.changed.connect(self._on_all_selected)
 
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
@@ -173,7 +174,10 @@ class SRCNNWidget(Container):
         from napari.layers import Image
 
         if self.all_selected.value:
-            return [ly for ly in self._viewer.layers.selection if isinstance(ly, Image)]
+            # In the viewer's layer order (the selection itself is unordered), so the
+            # results are added in the order of their sources.
+            chosen = self._viewer.layers.selection
+            return [ly for ly in self._viewer.layers if ly in chosen and isinstance(ly, Image)]
         return [self.layer.value] if self.layer.value is not None else []
 
     def _refresh(self, *_):
@@ -181,6 +185,9 @@ class SRCNNWidget(Container):
 
     def _on_model(self, value):
         self.weights.visible = value == _FILE
+
+    def _on_all_selected(self, value):
+        self.layer.enabled = not value  # the selection, not the picker, says what runs
 
     def _options(self) -> dict:
         model = self.model.value
