@@ -55,3 +55,44 @@ def test_written_files_get_the_users_usual_permissions(tmp_path, suffix):
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary left
+
+
+def test_ome_channel_names_and_resolution_round_trip(tmp_path):
+    import re
+
+    import tifffile
+
+    from srcnn_plugin.cli import main
+
+    vol = np.random.default_rng(0).integers(0, 4000, (2, 30, 40), dtype=np.uint16)
+    src = tmp_path / "c.ome.tif"
+    tifffile.imwrite(
+        src, vol, ome=True, resolution=(10.0, 10.0), resolutionunit="CENTIMETER",
+        metadata={"axes": "CYX", "PhysicalSizeX": 0.1, "PhysicalSizeY": 0.1,
+                  "Channel": {"Name": ["DAPI", "GFP"]}},
+    )  # fmt: skip
+    assert main(["upscale", str(src), "-s", "2", "-o", str(tmp_path / "o"), "-q"]) == 0
+    with tifffile.TiffFile(tmp_path / "o" / "c_x2.ome.tif") as tf:
+        xml = tf.ome_metadata
+        assert re.findall(r'Name="(DAPI|GFP)"', xml) == ["DAPI", "GFP"]
+        assert 'PhysicalSizeX="0.05"' in xml and 'PhysicalSizeY="0.05"' in xml
+        assert tf.pages[0].tags["XResolution"].value == (20, 1)
+        assert tf.pages[0].tags["ResolutionUnit"].value == 3  # centimetre, kept
+
+
+def test_imagej_labels_kept_in_plane_dropped_when_z_changes(tmp_path):
+    import tifffile
+
+    from srcnn_plugin.cli import main
+
+    vol = np.random.default_rng(1).integers(0, 255, (3, 20, 24), dtype=np.uint8)
+    src = tmp_path / "z.tif"
+    tifffile.imwrite(src, vol, imagej=True, metadata={"axes": "ZYX", "Labels": ["a", "b", "c"]})
+    out = tmp_path / "o"
+    assert main(["upscale", str(src), "-s", "2", "-o", str(out), "-q"]) == 0
+    with tifffile.TiffFile(out / "z_x2.tif") as tf:
+        assert tf.imagej_metadata["Labels"] == ["a", "b", "c"]
+    assert main(["upscale", str(src), "-s", "2", "2", "2", "-o", str(out), "--suffix", "_3d",
+                 "-q"]) == 0  # fmt: skip
+    with tifffile.TiffFile(out / "z_3d.tif") as tf:
+        assert "Labels" not in tf.imagej_metadata and tf.imagej_metadata["slices"] == 6

@@ -59,13 +59,37 @@ class ImageFile:
         return None
 
     def scaled(self, data: np.ndarray, factors: dict) -> ImageFile:
-        """A copy holding ``data``, pixel sizes divided by ``factors`` per axis letter."""
+        """A copy holding ``data``, with the metadata that stays true after ``factors``.
+
+        Pixel sizes are divided and TIFF resolutions (pixels per unit)
+        multiplied by the factor of their axis; per-plane labels are dropped
+        when an axis other than Y and X changes its length (they would name
+        the wrong planes).
+        """
         sizes = {k: v / factors.get(k, 1.0) for k, v in self.pixel_size.items()}
-        return replace(self, data=data, pixel_size=sizes)
+        extra = dict(self.extra)
+        if "tiff_resolution" in extra:
+            xr, yr = extra["tiff_resolution"]
+            extra["tiff_resolution"] = (xr * factors.get("X", 1.0), yr * factors.get("Y", 1.0))
+        planes_change = any(f != 1 for a, f in factors.items() if a not in "YX")
+        if planes_change and "Labels" in extra.get("imagej", {}):
+            extra["imagej"] = {k: v for k, v in extra["imagej"].items() if k != "Labels"}
+        return replace(self, data=data, pixel_size=sizes, extra=extra)
 
 
 def _is_tiff(path: Path) -> bool:
     return path.name.lower().endswith(TIFF_SUFFIXES)
+
+
+def _ome_channel_names(xml: str) -> list[str] | None:
+    """Channel names of the first OME image, if every channel has one."""
+    names = [
+        re.search(r'\bName="([^"]*)"', tag)
+        for tag in re.findall(r"<Channel\b[^>]*>", xml.split("</Image>")[0])
+    ]
+    if names and all(names):
+        return [m.group(1) for m in names]
+    return None
 
 
 def _ome_sizes(xml: str) -> tuple[dict, str | None]:
@@ -94,6 +118,9 @@ def _read_tiff(path: Path) -> ImageFile:
         if tf.is_ome and tf.ome_metadata:
             kind = "ome"
             sizes, unit = _ome_sizes(tf.ome_metadata)
+            names = _ome_channel_names(tf.ome_metadata)
+            if names:
+                extra["ome_channels"] = names
         elif tf.is_imagej:
             kind = "imagej"
             meta = dict(tf.imagej_metadata or {})
@@ -103,11 +130,31 @@ def _read_tiff(path: Path) -> ImageFile:
             extra["imagej"] = {
                 k: v
                 for k, v in meta.items()
-                if k in ("unit", "finterval", "fps", "loop", "mode", "Ranges", "min", "max")
+                if k
+                in (
+                    "unit",
+                    "finterval",
+                    "fps",
+                    "loop",
+                    "mode",
+                    "Ranges",
+                    "min",
+                    "max",
+                    "Labels",
+                    "LUTs",
+                    "Info",
+                    "Properties",
+                )  # fmt: skip
             }
         else:
             kind = "tiff"
-        if kind != "ome":
+        if kind == "ome":
+            res = [page.tags[t].value for t in ("XResolution", "YResolution") if t in page.tags]
+            if len(res) == 2 and all(n and d for n, d in res):
+                extra["tiff_resolution"] = tuple(n / d for n, d in res)
+                if "ResolutionUnit" in page.tags:
+                    extra["resolutionunit"] = int(page.tags["ResolutionUnit"].value)
+        else:
             for ax, tag in (("X", "XResolution"), ("Y", "YResolution")):
                 if tag in page.tags:
                     num, den = page.tags[tag].value
@@ -163,7 +210,14 @@ def _write_tiff(tmp: Path, img: ImageFile) -> None:
                 meta[f"PhysicalSize{ax}"] = ps[ax]
                 if img.unit:
                     meta[f"PhysicalSize{ax}Unit"] = img.unit
-        tifffile.imwrite(tmp, data, ome=True, metadata=meta, photometric=_photometric(axes))
+        names = img.extra.get("ome_channels")
+        if names and "C" in axes and data.shape[axes.index("C")] == len(names):
+            meta["Channel"] = {"Name": list(names)}
+        kw = {}
+        if "tiff_resolution" in img.extra:
+            kw["resolution"] = img.extra["tiff_resolution"]
+            kw["resolutionunit"] = img.extra.get("resolutionunit", 1)
+        tifffile.imwrite(tmp, data, ome=True, metadata=meta, photometric=_photometric(axes), **kw)
     elif img.kind == "imagej" and data.dtype in (np.uint8, np.uint16, np.float32):
         meta = dict(img.extra.get("imagej", {}))
         meta["axes"] = axes
