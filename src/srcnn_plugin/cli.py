@@ -682,6 +682,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.WARNING if args.quiet else (logging.INFO if args.verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(message)s")
+    # A file tifffile cannot parse is reported by us, once and plainly; its own log
+    # lines only show with --debug.
+    logging.getLogger("tifffile").setLevel(logging.DEBUG if args.debug else logging.CRITICAL)
     try:
         return args.func(args)
     except KeyboardInterrupt:
