@@ -403,7 +403,7 @@ def _cmd_info(args) -> int:
 
     from . import __version__
     from ._device import available_devices
-    from .models.registry import default_model, list_models, model_info
+    from .models.registry import list_models, model_info, pick_model_for_scale
 
     print(f"srcnn-plugin {__version__}")
     print(
@@ -414,9 +414,14 @@ def _cmd_info(args) -> int:
     print("bundled models:")
     for name in list_models():
         info = model_info(name)
-        mark = " (default)" if name == default_model() else ""
+        mark = " (default for its factor)" if name == pick_model_for_scale(
+            max(model_info(name)["scales"])) == name else ""  # fmt: skip
         scales = ", ".join(_fmt(s) for s in info["scales"])
-        print(f"  {name}{mark}: SRCNN {info['architecture']}, scales {scales}")
+        told = [w for w in ("noise", "blur") if info.get(f"{w}_aware")]
+        extra = f", told {' and '.join(told)}" if told else ""
+        family = info.get("family", "paper")
+        print(f"  {name}{mark}: SRCNN {info['architecture']}, scales {scales}, "
+              f"{family} family{extra}")  # fmt: skip
         for row in info.get("metrics", []):
             print(
                 f"    {row['dataset']} x{_fmt(row['scale'])} {row['method']}: "
