@@ -260,3 +260,10 @@ def test_corrupt_tiff_named_plainly(tmp_path, capsys):
     assert main(["upscale", str(bad), "-s", "2", "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "bad.tif" in err and "corrupt or truncated" in err
+
+
+def test_progress_without_a_terminal_is_plain_lines(folder, tmp_path, capsys):
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(tmp_path / "o"), "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "[1/4]" in err and "[4/4]" in err and "tiles" in err
+    assert "\r" not in err and "\x1b" not in err

@@ -162,14 +162,35 @@ def _factors(img, scale: list[float]) -> dict:
     return dict(zip(spatial, scale))
 
 
-def _tile_progress(args, data, factors) -> bool:
-    """Tile progress bar for big images (over 16 MPix out), or always with -v."""
+def _tile_progress(args, data, factors, name: str = ""):
+    """Tile progress for big images (over 16 MPix out), or always with -v.
+
+    A bar on a terminal; without one (logs, CI, pipes) a plain line every 10 %
+    of the tiles, so logs hold no control codes.
+    """
     if args.quiet:
         return False
     out_px = data.size
     for f in factors.values():
         out_px *= f
-    return args.verbose > 0 or out_px > 16e6
+    if not (args.verbose > 0 or out_px > 16e6):
+        return False
+    if sys.stderr.isatty():
+        return True
+    return _PlainProgress(name)
+
+
+class _PlainProgress:
+    """``(done, total)`` callback writing a line to stderr at every further 10 %."""
+
+    def __init__(self, name: str):
+        self.name, self.shown = name, -1
+
+    def __call__(self, done: int, total: int) -> None:
+        tenth = 10 * done // max(total, 1)
+        if tenth > self.shown:
+            self.shown = tenth
+            print(f"{self.name}: {done}/{total} tiles", file=sys.stderr, flush=True)
 
 
 def _upscale_one(src: Path, dst: Path, args) -> str:
@@ -209,7 +230,7 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
         tile_size=args.tile_size,
         color_mode=color,
         precision=args.precision,
-        progress=_tile_progress(args, img.data, factors),
+        progress=_tile_progress(args, img.data, factors, src.name),
         symmetric=not args.fast,
         ensemble=args.ensemble,
         noise=args.noise,
@@ -280,8 +301,12 @@ def _cmd_upscale(args) -> int:
             print(f"error: {src}: {why}", file=sys.stderr)
         return 1 if failed else 0
     done = 0
-    bar = tqdm(jobs, desc="upscale", unit="file", disable=args.quiet or len(jobs) < 2)
-    for src, dst in bar:
+    # A bar on a terminal; plain "[i/n] file" lines otherwise (no control codes in logs).
+    tty = sys.stderr.isatty()
+    bar = tqdm(jobs, desc="upscale", unit="file", disable=args.quiet or len(jobs) < 2 or not tty)
+    for i, (src, dst) in enumerate(bar, 1):
+        if not tty and not args.quiet and len(jobs) > 1:
+            print(f"[{i}/{len(jobs)}] {src}", file=sys.stderr, flush=True)
         try:
             msg = _upscale_one(src, dst, args)
             done += 1
