@@ -111,3 +111,19 @@ def test_spline_options_without_order_warn(rng):
 def test_error_types(rng, kwargs, exc):
     with pytest.raises(exc):
         rescale(rng.random((8, 8)), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "image, kwargs, exc",
+    [
+        (np.zeros((8, 8), complex), {}, ValueError),  # scikit-image: ValueError
+        (np.array([["a", "b"]]), {}, ValueError),
+        (np.zeros((8, 8)), {"channel_axis": 5}, IndexError),  # numpy's AxisError
+        (np.zeros((8, 8)), {"channel_axis": 5}, np.exceptions.AxisError),
+    ],
+)
+def test_error_types_match_skimage(image, kwargs, exc):
+    with pytest.raises(exc):
+        sk_rescale(image, 2, **kwargs)
+    with pytest.raises(exc):
+        rescale(image, 2, **kwargs)

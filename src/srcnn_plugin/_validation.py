@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 
 __all__ = [
+    "ImageTypeError",
     "check_noise",
     "check_image_dtype",
     "check_shape",
@@ -15,6 +16,17 @@ __all__ = [
     "check_channel_axis",
     "check_finite_range",
 ]
+
+
+class ImageTypeError(TypeError, ValueError):
+    """An image of a type that cannot be super-resolved.
+
+    Both a ``TypeError`` (ours since 0.1) and a ``ValueError`` (what
+    scikit-image raises for such images), so either ``except`` works.
+    """
+
+
+_AxisError = getattr(np, "exceptions", np).AxisError
 
 
 def check_image_dtype(dtype) -> None:
@@ -26,21 +38,21 @@ def check_image_dtype(dtype) -> None:
     >>> check_image_dtype(np.dtype(bool))
     Traceback (most recent call last):
     ...
-    TypeError: Boolean images cannot be super-resolved; convert a mask with image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0).
+    srcnn_plugin._validation.ImageTypeError: Boolean images cannot be super-resolved; convert a mask with image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0).
     """
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
-        raise TypeError(
+        raise ImageTypeError(
             "Boolean images cannot be super-resolved; convert a mask with "
             "image.astype(np.float32) or resize it with skimage.transform.rescale(..., order=0)."
         )
     if np.issubdtype(dtype, np.complexfloating):
-        raise TypeError(
+        raise ImageTypeError(
             "Complex images are not supported; super-resolve np.abs(image) or the real and "
             "imaginary parts separately."
         )
     if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
-        raise TypeError(
+        raise ImageTypeError(
             f"Image dtype {dtype} is not numeric; pass an integer or floating-point array."
         )
 
@@ -66,7 +78,8 @@ def check_channel_axis(channel_axis, ndim: int) -> int | None:
     if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)):
         raise TypeError(f"channel_axis must be an int or None, got {type(channel_axis).__name__}.")
     if not -ndim <= channel_axis < ndim:
-        raise ValueError(
+        # numpy's AxisError, as scikit-image raises: a ValueError and an IndexError.
+        raise _AxisError(
             f"channel_axis={channel_axis} is out of range for a {ndim}-D image; pass an axis "
             f"in [{-ndim}, {ndim - 1}] or None if the image has no channel axis."
         )
