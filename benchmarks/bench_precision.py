@@ -37,7 +37,9 @@ def psnr_rows(set5: Path, device: str, precisions, scales=(2, 3, 4)) -> list[dic
             hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
             lr = imresize(hr, 1 / s)
             for p in precisions:
-                sr = srcnn_plugin.rescale(lr, s, device=device, precision=p, clip=False)
+                sr = srcnn_plugin.rescale(
+                    lr, s, device=device, precision=p, clip=False, model="paper"
+                )
                 vals[p].append(psnr_y(hr, sr, s))
         row = {"scale": f"x{s}"}
         row.update({f"{p} dB": float(np.mean(v)) for p, v in vals.items()})

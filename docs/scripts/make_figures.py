@@ -44,7 +44,9 @@ def before_after():
         lr = sample_image().astype(np.float64)
         scale = 2
     bic = imresize(lr, scale)
-    sr = srcnn_plugin.rescale(lr, scale, channel_axis=-1, preserve_range=True, color_mode="ycbcr")
+    sr = srcnn_plugin.rescale(
+        lr, scale, channel_axis=-1, preserve_range=True, color_mode="ycbcr", model="paper"
+    )
     h, w = bic.shape[:2]
     crop = (slice(h // 4, h // 4 + 160), slice(w // 4, w // 4 + 160))
     a, b = _to8(bic[crop]), _to8(sr[crop])
@@ -78,7 +80,9 @@ def psnr_vs_scale():
             lr = imresize(hr, output_shape=(round(h / f), round(w / f)))
             vals["bicubic"].append(psnr_y(hr, imresize(lr, output_shape=(h, w)), f))
             vals["skimage order=3"].append(psnr_y(hr, resize(lr, (h, w), order=3), f))
-            sr = srcnn_plugin.rescale(lr, (h / lr.shape[0], w / lr.shape[1]), clip=False)
+            sr = srcnn_plugin.rescale(
+                lr, (h / lr.shape[0], w / lr.shape[1]), clip=False, model="paper"
+            )
             vals["srcnn_plugin"].append(psnr_y(hr, sr, f))
         for k in curves:
             curves[k].append(np.mean(vals[k]))
