@@ -96,3 +96,35 @@ def test_imagej_labels_kept_in_plane_dropped_when_z_changes(tmp_path):
                  "-q"]) == 0  # fmt: skip
     with tifffile.TiffFile(out / "z_3d.tif") as tf:
         assert "Labels" not in tf.imagej_metadata and tf.imagej_metadata["slices"] == 6
+
+
+def test_plain_tiff_resolution_tags_round_trip(tmp_path):
+    import tifffile
+
+    from srcnn_plugin.cli import main
+
+    src = tmp_path / "p.tif"
+    img = np.random.default_rng(2).integers(0, 60000, (20, 30), dtype=np.uint16)
+    tifffile.imwrite(src, img, resolution=(4.0, 5.0), resolutionunit="INCH")
+    assert main(["upscale", str(src), "-s", "2", "-o", str(tmp_path / "o"), "-q"]) == 0
+    with tifffile.TiffFile(tmp_path / "o" / "p_x2.tif") as tf:
+        page = tf.pages[0]
+        assert page.shape == (40, 60) and page.dtype == np.uint16
+        assert page.tags["XResolution"].value == (8, 1)
+        assert page.tags["YResolution"].value == (10, 1)
+        assert page.tags["ResolutionUnit"].value == 2  # inch, kept
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_png_round_trip_keeps_mode_and_dtype(tmp_path, mode):
+    import imageio.v3 as iio
+
+    from srcnn_plugin.cli import main
+
+    shape = {"L": (20, 30), "RGB": (20, 30, 3), "RGBA": (20, 30, 4)}[mode]
+    img = np.random.default_rng(3).integers(0, 255, shape, dtype=np.uint8)
+    iio.imwrite(tmp_path / "a.png", img)
+    assert main(["upscale", str(tmp_path / "a.png"), "-s", "2", "-o", str(tmp_path / "o"),
+                 "-q"]) == 0  # fmt: skip
+    out = iio.imread(tmp_path / "o" / "a_x2.png")
+    assert out.dtype == np.uint8 and out.shape == (40, 60, *shape[2:])
