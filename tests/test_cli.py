@@ -267,3 +267,19 @@ def test_progress_without_a_terminal_is_plain_lines(folder, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "[1/4]" in err and "[4/4]" in err and "tiles" in err
     assert "\r" not in err and "\x1b" not in err
+
+
+@pytest.mark.slow
+def test_batch_on_local_worker_processes(folder, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    out, ref = tmp_path / "par", tmp_path / "seq"
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--jobs", "2"]) == 0
+    assert "4 written, 0 skipped, 0 failed" in capsys.readouterr().out
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(ref), "-q"]) == 0
+    for f in sorted(ref.iterdir()):
+        assert (out / f.name).read_bytes() == f.read_bytes() or f.suffix == ".tif"
+        if f.suffix == ".tif":
+            np.testing.assert_array_equal(tifffile.imread(out / f.name), tifffile.imread(f))
+    # The same safety rules: existing outputs are refused before any worker starts.
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--jobs", "2", "-q"]) == 1
+    assert "exists; pass --overwrite" in capsys.readouterr().err

@@ -245,6 +245,8 @@ def _check_upscale_args(args) -> None:
     """Refuse bad arguments before any file is read."""
     from .models.registry import FAMILIES, list_models
 
+    if args.jobs < 1:
+        raise CLIError(f"--jobs must be at least 1, got {args.jobs}.")
     if any(not f > 0 for f in args.scale):
         raise CLIError(f"--scale must be positive, got {' '.join(map(_fmt, args.scale))}.")
     m = args.model
@@ -261,8 +263,6 @@ def _check_upscale_args(args) -> None:
 
 
 def _cmd_upscale(args) -> int:
-    from tqdm.auto import tqdm
-
     _check_upscale_args(args)
     files = _collect(args.inputs, args.glob, args.recursive, args.list, args.sample)
     if args.sample and args.output is None:
@@ -300,6 +300,22 @@ def _cmd_upscale(args) -> int:
         for src, why in failed:
             print(f"error: {src}: {why}", file=sys.stderr)
         return 1 if failed else 0
+    if args.jobs > 1 or args.scheduler:
+        done, more_failed = _run_on_cluster(jobs, args)
+        failed += more_failed
+    else:
+        done = _run_here(jobs, args, failed)
+    for src, why in failed:
+        print(f"error: {src}: {why}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{done} written, {skipped} skipped, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _run_here(jobs, args, failed: list) -> int:
+    """Upscale the planned jobs one after the other; the number written."""
+    from tqdm.auto import tqdm
+
     done = 0
     # A bar on a terminal; plain "[i/n] file" lines otherwise (no control codes in logs).
     tty = sys.stderr.isatty()
@@ -315,11 +331,56 @@ def _cmd_upscale(args) -> int:
             if args.debug:
                 log.exception("failed: %s", src)
             failed.append((src, _describe_failure(src, exc)))
-    for src, why in failed:
-        print(f"error: {src}: {why}", file=sys.stderr)
-    if not args.quiet:
-        print(f"{done} written, {skipped} skipped, {len(failed)} failed")
-    return 1 if failed else 0
+    return done
+
+
+def _upscale_task(src: Path, dst: Path, args) -> tuple[bool, str]:
+    """One file on a worker: ``(written, message)``; failures come back as messages."""
+    try:
+        return True, _upscale_one(src, dst, args)
+    except Exception as exc:  # reported by the client, the batch goes on
+        return False, _describe_failure(src, exc)
+
+
+def _run_on_cluster(jobs, args) -> tuple[int, list]:
+    """Upscale the planned jobs on a dask.distributed cluster (local processes by default).
+
+    The plan (and its clash checks) was made before; each worker writes its
+    own files atomically, exactly as a local run does.
+    """
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise CLIError(
+            "--jobs/--scheduler need dask.distributed: pip install 'srcnn-plugin[dask]'."
+        ) from None
+    if args.scheduler:
+        cluster, client = None, Client(args.scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=args.jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    done, failed = 0, []
+    try:
+        futures = {
+            client.submit(_upscale_task, src, dst, args, pure=False): src for src, dst in jobs
+        }
+        for i, fut in enumerate(as_completed(futures), 1):
+            src = futures[fut]
+            ok, msg = fut.result()
+            if ok:
+                done += 1
+                log.info(msg)
+            else:
+                failed.append((src, msg))
+            if not args.quiet and len(jobs) > 1:
+                print(f"[{i}/{len(jobs)}] {src}", file=sys.stderr, flush=True)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return done, failed
 
 
 def _describe_failure(src: Path, exc: Exception) -> str:
@@ -583,6 +644,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip inputs whose output exists (resume a batch)",
     )
     p.add_argument("-n", "--dry-run", action="store_true", help="list what would be written")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="upscale N files at a time in local worker processes (dask.distributed)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the batch on this dask.distributed scheduler (e.g. tcp://host:8786)",
+    )
     _common(p)
     p.set_defaults(func=_cmd_upscale)
 
