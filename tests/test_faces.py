@@ -132,3 +132,12 @@ def test_upscaler_rgb_equals_rescale(rng):
     rgb = rng.random((16, 18, 3)).astype(np.float32)
     kw = dict(channel_axis=-1, color_mode="ycbcr")
     assert_array_equal(Upscaler(2, **kw)(rgb), rescale(rgb, 2, **kw))
+
+
+def test_opencv_resize_forwards_every_option(rng):
+    from srcnn_plugin.opencv import resize
+
+    x = (rng.random((12, 14)) * 255).astype(np.uint8)
+    kw = dict(noise=0, psf_sigma=1.0, ensemble=8)
+    want = restore_dtype(rescale(x, 2, preserve_range=True, **kw), np.uint8)
+    assert_array_equal(resize(x, fx=2, **kw), want)

@@ -20,7 +20,7 @@ import numpy as np
 from ._dtype import work_dtype as work_type
 from ._job import drain, prepare_job, rescale_steps
 from ._options import Options
-from ._plan import _plane_order, _pre_resample, make_plan
+from ._plan import RescalePlan, _plane_order, _pre_resample
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 
 __all__ = ["rescale_dask"]
@@ -72,26 +72,13 @@ def _block(xblk, job, tp):
     return out
 
 
-def rescale_dask(
-    image,
-    scale,
-    options: Options,
-    *,
-    channel_axis=None,
-    preserve_range=False,
-    color_mode="channels",
-):
-    """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes)."""
+def rescale_dask(image, plan: RescalePlan, options: Options):
+    """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes).
+
+    ``plan`` is ``rescale_with``'s (made from the array's shape and dtype).
+    """
     import dask.array as da
 
-    plan = make_plan(
-        image.shape,
-        image.dtype,
-        scale,
-        channel_axis=channel_axis,
-        preserve_range=preserve_range,
-        color_mode=color_mode,
-    )
     xw = _work_view(image, plan.channel_axis)
     lo0, hi0 = _minmax(xw, None)
     xw = _pre_resample_lazy(xw, plan)

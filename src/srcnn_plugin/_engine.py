@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from ._device import resolve_device
+from ._options import ENSEMBLES
 from ._tiling import TilePlan
 
 __all__ = ["Engine", "PRECISIONS", "is_out_of_memory", "cpu_has_bf16"]
@@ -134,29 +135,19 @@ class Engine:
     precision : {'float32', 'bfloat16', 'float16'}
         Arithmetic of the convolutions (the bicubic step and the residual
         addition are always float32).
-    symmetric : bool
-        Average the network over a 180-degree rotation of its input, which
-        makes it exactly equivariant to point reflection: a symmetric feature
-        keeps its centre (no sub-pixel drift from slightly asymmetric learned
-        kernels). Costs two network passes.
-    passes : {1, 2, 8}, optional
-        Self-ensemble size; overrides ``symmetric``: 1 pass, 2 (the
-        point-symmetric pair) or 8 (every rotation and mirror, see
+    passes : {1, 2, 8}
+        Self-ensemble size (``Options.passes``): 1 pass; 2, the default,
+        averages the network over a 180-degree rotation of its input, which
+        makes it exactly equivariant to point reflection (a symmetric feature
+        keeps its centre: no sub-pixel drift from slightly asymmetric learned
+        kernels); 8 averages every rotation and mirror (see
         [dihedral_ensemble][srcnn_plugin.models.srcnn.dihedral_ensemble]).
     """
 
-    def __init__(
-        self,
-        loaded,
-        device=None,
-        precision: str = "float32",
-        symmetric: bool = True,
-        passes: int | None = None,
-    ):
-        self.passes = int(passes) if passes is not None else (2 if symmetric else 1)
-        if self.passes not in (1, 2, 8):
+    def __init__(self, loaded, device=None, precision: str = "float32", passes: int = 2):
+        if passes not in ENSEMBLES:
             raise ValueError(f"passes must be 1, 2 or 8, got {passes!r}.")
-        self.symmetric = self.passes > 1
+        self.passes = int(passes)
         self.device = resolve_device(device)
         self.precision = _check_precision(precision, self.device)
         self.loaded = loaded
@@ -241,10 +232,11 @@ class Engine:
                     y = net(x)
             y = y.float()
             inner = x[..., h:-h, h:-h].float()
-            if noise is None:
-                y = y - self.flat(None, blur)(inner)
+            values = [None] if noise is None else np.unique(noise)
+            if len(values) == 1:  # one level for the whole batch (one channel): no indexing
+                y = y - self.flat(values[0], blur)(inner)
             else:
-                for value in np.unique(noise):
+                for value in values:
                     sel = torch.from_numpy(np.flatnonzero(noise == value)).to(dev)
                     y[sel] -= self.flat(value, blur)(inner[sel])
             return y[:, 0].cpu().numpy()

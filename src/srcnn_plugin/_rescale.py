@@ -148,7 +148,8 @@ def rescale(
         Network passes averaged per tile, generalising ``symmetric`` (``None``:
         2 if ``symmetric`` else 1). 8 averages all rotations and mirrors: exactly
         equivariant to them, at 4 times the default cost (+0.05 to +0.10 dB
-        over 2 on Set5 at x3 and x2 with the paper models).
+        over 2 on Set5 at x3 and x2 with the paper models:
+        ``benchmarks/bench_ensemble.py``).
 
     Raises
     ------
@@ -268,12 +269,8 @@ def rescale_with(
 
     The single entry point of the engine: ``rescale`` and every face call it.
     """
-    if _is_dask(image):
-        from ._dask import rescale_dask
-
-        image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range)
-        return rescale_dask(image, scale, options, color_mode=color_mode, **image_kw)
-    arr = np.asarray(image)
+    lazy = _is_dask(image)
+    arr = image if lazy else np.asarray(image)
     plan = make_plan(
         arr.shape,
         arr.dtype,
@@ -282,6 +279,10 @@ def rescale_with(
         preserve_range=preserve_range,
         color_mode=color_mode,
     )
+    if lazy:
+        from ._dask import rescale_dask
+
+        return rescale_dask(arr, plan, options)
     return drain(rescale_steps(arr, plan, options), progress)
 
 

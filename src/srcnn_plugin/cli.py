@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from ._options import ENSEMBLES
+
 __all__ = ["main", "build_parser"]
 
 log = logging.getLogger("srcnn_plugin")
@@ -40,22 +42,20 @@ def _collect(
     if list_file is not None:
         lines = list_file.read_text().splitlines()
         items += [Path(s.strip()) for s in lines if s.strip() and not s.startswith("#")]
+
+    def images(folder: Path, deep: bool):
+        found = folder.rglob(pattern) if deep else folder.glob(pattern)
+        return (q for q in found if q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES))
+
     files: list[tuple[Path, Path | None]] = []
-    nested = False
     for p in items:
         if p.is_dir():
-            found = p.rglob(pattern) if recursive else p.glob(pattern)
-            files += sorted(
-                (q, p) for q in found if q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES)
-            )
-            nested = nested or (
-                not recursive
-                and any(q.is_file() and q.name.lower().endswith(IMAGE_SUFFIXES)
-                        for q in p.rglob(pattern))
-            )  # fmt: skip
+            files += sorted((q, p) for q in images(p, recursive))
         else:
             files.append((p, None))
     if not files:
+        # Only now look deeper, to say why nothing was found.
+        nested = not recursive and any(next(images(p, True), None) for p in items if p.is_dir())
         hint = " (images sit in subfolders: pass -r to search them)" if nested else ""
         raise CLIError(f"no input images found{hint}; pass image files, folders or --list FILE.")
     return files
@@ -633,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ensemble",
         type=int,
-        choices=[1, 2, 8],
+        choices=ENSEMBLES,
         help="network passes averaged per tile (default 2; 8: every rotation and mirror, "
         "4x the time); overrides --fast",
     )

@@ -277,7 +277,16 @@ def _into(out: np.ndarray, result) -> np.ndarray:
 
 
 def resize(
-    src, dsize=None, dst=None, fx=None, fy=None, interpolation=None, *, model=None, device=None
+    src,
+    dsize=None,
+    dst=None,
+    fx=None,
+    fy=None,
+    interpolation=None,
+    *,
+    model=None,
+    device=None,
+    **options,
 ):
     """``cv2.resize``-style SRCNN upscaling (BGR, HWC, dtype kept).
 
@@ -298,6 +307,9 @@ def resize(
         Factors along x (width) and y (height); ``fy`` defaults to ``fx``.
     interpolation : int, optional
         Ignored (see above).
+    model, device, **options
+        ``rescale``'s computing options (``noise``, ``psf_sigma``, ``ensemble``,
+        ``precision``, ...; see [Options][srcnn_plugin._options.Options]).
 
     Returns
     -------
@@ -326,7 +338,8 @@ def resize(
         if not (fx > 0 and fy > 0):
             raise SuperResError(f"fx and fy must be > 0, got fx={fx}, fy={fy}.")
         scale = (round(h * fy) / h, round(w * fx) / w)
-    return _into(_upsample_bgr(src, scale, Options(model=model, device=device)), dst)
+    opts = Options.from_kwargs({"model": model, "device": device, **options})
+    return _into(_upsample_bgr(src, scale, opts), dst)
 
 
 def DnnSuperResImpl_create() -> DnnSuperResImpl:  # noqa: N802 - OpenCV's name

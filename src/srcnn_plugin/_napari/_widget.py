@@ -16,6 +16,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from .._options import ENSEMBLES
 from ._core import iter_upscale_layers
 
 __all__ = ["SRCNNWidget"]
@@ -106,7 +107,7 @@ class SRCNNWidget(Container):
         )
         self.passes = ComboBox(
             label="passes",
-            choices=[1, 2, 8],
+            choices=list(ENSEMBLES),
             value=2,
             tooltip="Network passes averaged per tile: 2 (default) keeps features centred; "
             "8 (every rotation and mirror) is slightly sharper at 4x the time; 1 is fastest.",

@@ -204,18 +204,10 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     >>> degrade(np.zeros((10, 11)), 1.5)[1].shape
     (10, 11)
     """
-    hr = np.asarray(hr)
-    if hr.dtype == np.uint8:
-        hr = hr.astype(np.float64) / 255.0
-    h, w = hr.shape[:2]
-    if float(scale).is_integer():
-        s = int(scale)
-        hr = hr[: h - h % s, : w - w % s]
-        lr = imresize(hr, 1.0 / s)
-        bic = imresize(lr, s)
-    else:
-        lr = imresize(hr, output_shape=(max(round(h / scale), 1), max(round(w / scale), 1)))
-        bic = imresize(lr, output_shape=(h, w))
+    from ..degradations import Degradation
+
+    hr, lr = record(hr, scale, Degradation("bicubic"))
+    bic = imresize(lr, output_shape=hr.shape)
     return hr.astype(np.float32), bic.astype(np.float32)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .data import degrade, list_images, read_luma, record
+from .data import list_images, read_luma, record
 
 __all__ = ["to_uint8", "psnr_y", "ssim_y", "evaluate", "EvalRow", "EvalTable"]
 
@@ -155,22 +155,19 @@ def _network_alone(loaded, bic: np.ndarray, device, noise=None, blur=None) -> np
 
 
 def _record(y: np.ndarray, s, degradation, seed: int):
-    """``(hr, lr, bicubic, noise level)`` of one test image (see the module notes)."""
+    """``(hr, lr, bicubic, noise level)`` of one test image (see the module notes).
+
+    Without a ``degradation`` the paper's (MATLAB bicubic, no noise; the noise
+    level is then ``None``: the paper's protocol tells the model nothing).
+    """
     from .._imresize import imresize
+    from ..degradations import Degradation, estimate_noise
 
-    if degradation is None:
-        hr, bic = degrade(y, s)
-        if float(s).is_integer():
-            lr = imresize(hr.astype(np.float64), 1.0 / s)
-        else:
-            shape = (max(round(hr.shape[0] / s), 1), max(round(hr.shape[1] / s), 1))
-            lr = imresize(hr.astype(np.float64), output_shape=shape)
-        return hr, lr, bic, None
-    from ..degradations import estimate_noise
-
-    hr, lr = record(y, s, degradation, rng=np.random.default_rng([seed, 7]))
+    rng = np.random.default_rng([seed, 7])
+    hr, lr = record(y, s, degradation or Degradation("bicubic"), rng=rng)
     bic = imresize(lr, output_shape=hr.shape).astype(np.float32)
-    return hr.astype(np.float32), lr, bic, estimate_noise(lr)
+    noise = None if degradation is None else estimate_noise(lr)
+    return hr.astype(np.float32), lr, bic, noise
 
 
 def evaluate(
