@@ -283,3 +283,17 @@ def test_batch_on_local_worker_processes(folder, tmp_path, capsys):
     # The same safety rules: existing outputs are refused before any worker starts.
     assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--jobs", "2", "-q"]) == 1
     assert "exists; pass --overwrite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--noise", "-1"], "standard deviation >= 0"),
+        (["--noise", "loud"], "expected a number"),
+        (["--psf-sigma", "inf"], "Gaussian sigma >= 0"),
+    ],
+)
+def test_noise_and_psf_arguments_use_the_library_checks(folder, capsys, extra, message):
+    with pytest.raises(SystemExit) as stop:
+        main(["upscale", str(folder / "cam.png"), "-s", "2", *extra])
+    assert stop.value.code == 2 and message in capsys.readouterr().err

@@ -21,7 +21,7 @@ from ._dtype import work_dtype as work_type
 from ._options import Options
 from ._plan import RescalePlan, _mixed_minmax, _plane_order, _pre_resample, _to_work
 from ._tiling import axis_resampler, plan_tile, tile_bounds
-from ._validation import check_finite_range, check_noise
+from ._validation import check_finite_range, check_noise, check_psf_sigma
 
 __all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain"]
 
@@ -142,13 +142,7 @@ def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
     (``blur_default`` of its registry entry: chosen on validation data), or
     0 (pixel integration only) for weights files.
     """
-    if psf_sigma is not None and (
-        isinstance(psf_sigma, bool) or not np.isfinite(psf_sigma) or psf_sigma < 0
-    ):
-        raise ValueError(
-            f"psf_sigma must be None (the model's default) or a Gaussian sigma >= 0 in output "
-            f"pixels, got {psf_sigma!r}."
-        )
+    psf_sigma = check_psf_sigma(psf_sigma)
     if not loaded.config.blur_aware:
         if psf_sigma:
             raise ValueError(

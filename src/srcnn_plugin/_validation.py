@@ -10,6 +10,7 @@ import numpy as np
 __all__ = [
     "ImageTypeError",
     "check_noise",
+    "check_psf_sigma",
     "check_image_dtype",
     "check_shape",
     "check_scale",
@@ -151,7 +152,7 @@ def check_noise(noise, n_channels: int):
     >>> check_noise(-1, 1)
     Traceback (most recent call last):
     ...
-    ValueError: noise must be 'auto', a standard deviation >= 0 in the image's units, or one per channel (2 values for 2 channels); got -1.
+    ValueError: noise must be 'auto' or a standard deviation >= 0 in the image's units; got -1.
     """
     if noise is None or (isinstance(noise, str) and noise == "auto"):
         return "auto"
@@ -163,9 +164,32 @@ def check_noise(noise, n_channels: int):
         except (TypeError, ValueError):
             values = None
     if values is None or not np.all(np.isfinite(values)) or np.any(values < 0):
+        per = f", or one per channel ({n_channels} values)" if n_channels > 1 else ""
         raise ValueError(
-            "noise must be 'auto', a standard deviation >= 0 in the image's units, or one "
-            f"per channel ({max(n_channels, 2)} values for {max(n_channels, 2)} channels); "
+            f"noise must be 'auto' or a standard deviation >= 0 in the image's units{per}; "
             f"got {noise!r}."
         )
     return values
+
+
+def check_psf_sigma(psf_sigma):
+    """``None`` (the model's default) or a finite Gaussian sigma >= 0, as a float.
+
+    Examples
+    --------
+    >>> check_psf_sigma(1), check_psf_sigma(None)
+    (1.0, None)
+    >>> check_psf_sigma(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: psf_sigma must be None (the model's default) or a Gaussian sigma >= 0 in output pixels, got -1.
+    """
+    if psf_sigma is None:
+        return None
+    ok = isinstance(psf_sigma, Real) and not isinstance(psf_sigma, bool)
+    if not ok or not math.isfinite(psf_sigma) or psf_sigma < 0:
+        raise ValueError(
+            "psf_sigma must be None (the model's default) or a Gaussian sigma >= 0 in output "
+            f"pixels, got {psf_sigma!r}."
+        )
+    return float(psf_sigma)

@@ -121,32 +121,41 @@ def plan_outputs(
     return jobs, clashes
 
 
-def _noise_arg(text: str):
-    """``--noise``: 'auto' or a standard deviation >= 0."""
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(
-            f"--noise takes 'auto' or a standard deviation >= 0 in the image's units, got {text!r}"
-        )
-    return value
+def _library_check(check):
+    """An argparse type: the library's own validator, its message as the CLI's."""
+
+    def parse(text: str):
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def _psf_arg(text: str) -> float:
-    """``--psf-sigma``: a sigma >= 0 in output pixels."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(
-            f"--psf-sigma takes a Gaussian sigma >= 0 in output pixels, got {text!r}"
-        )
-    return value
+        raise ValueError(f"expected a number, got {text!r}.") from None
+
+
+def _noise_value(text: str):
+    """``--noise``: 'auto' or a standard deviation >= 0 (``_validation.check_noise``)."""
+    from ._validation import check_noise
+
+    return text if text == "auto" else float(check_noise(_number(text), 1)[0])
+
+
+def _psf_value(text: str) -> float:
+    """``--psf-sigma``: a sigma >= 0 in output pixels (``_validation.check_psf_sigma``)."""
+    from ._validation import check_psf_sigma
+
+    return check_psf_sigma(_number(text))
+
+
+_noise_arg = _library_check(_noise_value)
+_psf_arg = _library_check(_psf_value)
 
 
 def _factors(img, scale: list[float]) -> dict:
