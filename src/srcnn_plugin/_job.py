@@ -23,7 +23,7 @@ from ._plan import RescalePlan, _mixed_minmax, _plane_order, _pre_resample, _to_
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_noise, check_psf_sigma
 
-__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain"]
+__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain", "blur_default_of"]
 
 # Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
 # tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
@@ -151,12 +151,24 @@ def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
             )
         return None
     if psf_sigma is None:
-        from .models.registry import blur_default
-
-        return blur_default(model)
+        return blur_default_of(model, loaded)
     p, q = plan.plane
     factor = max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
     return float(psf_sigma) / factor
+
+
+def blur_default_of(model, loaded) -> float:
+    """PSF (input pixels) told to a blur-aware model when ``psf_sigma`` is ``None``.
+
+    A bundled model's registry ``blur_default``; for other models the
+    ``blur_default`` their metadata records (adapted models record the PSF
+    they were adapted to), else 0 (pixel integration only).
+    """
+    from .models.registry import blur_default, list_models
+
+    if isinstance(model, str) and model in list_models():
+        return blur_default(model)
+    return float(loaded.metadata.get("blur_default", 0.0))
 
 
 def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:

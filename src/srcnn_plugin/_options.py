@@ -45,6 +45,7 @@ class Options:
     ensemble: int | None = None
     noise: object = "auto"
     psf_sigma: float | None = None
+    adapt: object = None
 
     @classmethod
     def names(cls) -> list[str]:

@@ -51,6 +51,7 @@ def rescale(
     noise="auto",
     psf_sigma: float | None = None,
     ensemble: int | None = None,
+    adapt=None,
 ):
     """Upscale an image with SRCNN; a drop-in for ``skimage.transform.rescale``.
 
@@ -150,6 +151,15 @@ def rescale(
         equivariant to them, at 4 times the default cost (+0.05 to +0.10 dB
         over 2 on Set5 at x3 and x2 with the paper models:
         ``benchmarks/bench_ensemble.py``).
+    adapt : bool, dict or AdaptSettings, optional
+        Fine-tune the model on this image first (no ground truth needed; see
+        [Upscaler.adapt][srcnn_plugin.Upscaler.adapt] and the adaptation
+        guide): ``True`` with the default settings (up to 600 steps or 60 s),
+        or a dict of [AdaptSettings][srcnn_plugin._adapt.AdaptSettings]
+        fields, e.g. ``{"seconds": 30, "degradation": "binning"}``. The PSF
+        is ``psf_sigma`` and the noise ``noise``. When adaptation does not
+        improve held-out parts of the image, the model is used unadapted
+        (with an ``AdaptationWarning``).
 
     Raises
     ------
@@ -206,6 +216,7 @@ def rescale(
         noise=noise,
         psf_sigma=psf_sigma,
         ensemble=ensemble,
+        adapt=adapt,
     )
     image_kw = dict(channel_axis=channel_axis, preserve_range=preserve_range, color_mode=color_mode)
     return rescale_with(image, scale, options, progress=progress, **image_kw)
@@ -271,6 +282,12 @@ def rescale_with(
     """
     lazy = _is_dask(image)
     arr = image if lazy else np.asarray(image)
+    if options.adapt:
+        from ._adapt import adapt_options
+
+        options = adapt_options(
+            arr, scale, options, channel_axis=channel_axis, color_mode=color_mode
+        )
     plan = make_plan(
         arr.shape,
         arr.dtype,

@@ -347,15 +347,12 @@ class PatchSampler:
         degradation=None,
         variants: int = 1,
     ):
-        import torch
-
         if patch <= 2 * halo:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
-        self.patch, self.halo = int(patch), int(halo)
-        self.scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
-        hrs, bics, shapes, probs, conds = [], [], [], [], []
+        scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
+        groups = []
         prep = np.random.default_rng([seed, 1])
-        for s in self.scales:
+        for s in scales:
             pairs = []
             for img in images:
                 if degradation is None:
@@ -370,11 +367,47 @@ class PatchSampler:
                     f"No training image is at least {patch}x{patch} pixels at scale {s}; "
                     "use larger images or a smaller patch."
                 )
+            groups.append(pairs)
+        self.scales = scales
+        self._store(groups, patch, halo, seed, device)
+
+    @classmethod
+    def from_pairs(cls, pairs, patch: int, halo: int, seed: int = 0, device="cpu"):
+        """A sampler over given ``(hr, bicubic, noise, blur)`` pairs (e.g. internal ones).
+
+        ``hr`` and ``bicubic`` are aligned float planes of one shape, at least
+        ``patch`` pixels on each side; a pair is drawn with probability
+        proportional to its area.
+
+        Examples
+        --------
+        >>> z = np.zeros((40, 40), np.float32)
+        >>> s = PatchSampler.from_pairs([(z, z, 0.01, 0.5)], patch=33, halo=8)
+        >>> [t.shape[-1] for t in s.sample_conditioned(2)[:2]]
+        [33, 17]
+        """
+        if patch <= 2 * halo:
+            raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
+        pairs = [pr for pr in pairs if min(pr[0].shape) >= patch]
+        if not pairs:
+            raise ValueError(f"No pair is at least {patch}x{patch} pixels; pass larger planes.")
+        self = cls.__new__(cls)
+        self.scales = []
+        self._store([pairs], patch, halo, seed, device)
+        return self
+
+    def _store(self, groups, patch, halo, seed, device) -> None:
+        """Flat device buffers of the pairs; each group (a scale) weighs the same."""
+        import torch
+
+        self.patch, self.halo = int(patch), int(halo)
+        hrs, bics, shapes, probs, conds = [], [], [], [], []
+        for pairs in groups:
             areas = np.array([pr[0].size for pr in pairs], dtype=np.float64)
-            probs.append(areas / areas.sum() / len(self.scales))
+            probs.append(areas / areas.sum() / len(groups))
             for hr, bic, sigma, blur in pairs:
-                hrs.append(hr.ravel())
-                bics.append(bic.ravel())
+                hrs.append(np.asarray(hr, np.float32).ravel())
+                bics.append(np.asarray(bic, np.float32).ravel())
                 shapes.append(hr.shape)
                 conds.append((sigma, blur))
         self._prob = np.concatenate(probs)
