@@ -297,3 +297,78 @@ def test_noise_and_psf_arguments_use_the_library_checks(folder, capsys, extra, m
     with pytest.raises(SystemExit) as stop:
         main(["upscale", str(folder / "cam.png"), "-s", "2", *extra])
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    """A 16-bit image recorded with a PSF of 1 output pixel and 2x2 binning."""
+    from skimage import data
+
+    from srcnn_plugin.degradations import Degradation
+
+    lr = Degradation("binning", psf=1.0).apply(data.camera()[:192, :192].astype(float) * 64, 2)
+    path = tmp_path / "rec.tif"
+    tifffile.imwrite(path, np.round(lr).astype(np.uint16))
+    return path
+
+
+def test_adapt_writes_a_model_that_upscale_uses(recorded, tmp_path, capsys):
+    from srcnn_plugin import Upscaler
+
+    model = tmp_path / "mine.pt"
+    argv = ["adapt", str(recorded), "-s", "2", "--psf-sigma", "1", "--steps", "50", "-o"]
+    assert main([*argv, str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "held-out PSNR" in out and f"--model {model}" in out
+    assert main(["upscale", str(recorded), "-s", "2", "--model", str(model), "-o",
+                 str(tmp_path / "up.tif"), "-q"]) == 0  # fmt: skip
+    img = tifffile.imread(recorded)
+    expected = Upscaler.load(model, preserve_range=True)(img)
+    got = tifffile.imread(tmp_path / "up.tif")
+    np.testing.assert_array_equal(got, np.clip(np.round(expected), 0, 65535).astype(np.uint16))
+    # never replaces a file without --overwrite, and says so before reading anything
+    before = model.read_bytes()
+    assert main(["adapt", str(tmp_path / "missing.tif"), "-s", "2", "-o", str(model)]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert model.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-s", "1"], "--scale must be above 1"),
+        (["-s", "2", "--model", "nope"], "unknown model"),
+        (["-s", "2", "--steps", "0"], "positive integer"),
+    ],
+)
+def test_adapt_arguments_checked_before_reading(tmp_path, capsys, extra, message):
+    assert main(["adapt", str(tmp_path / "missing.tif"), *extra, "-o", str(tmp_path / "m.pt")]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["adapt", str(tmp_path / "missing.tif"), "-s", "2", "-o", str(tmp_path)]) == 2
+
+
+def test_adapt_that_does_not_help_writes_nothing(recorded, tmp_path, capsys, monkeypatch):
+    import srcnn_plugin._adapt
+
+    model = tmp_path / "m.pt"
+    # held-out scores that never improve: the guard keeps the bundled model
+    monkeypatch.setattr(srcnn_plugin._adapt, "_psnr", lambda *a: 30.0)
+    assert main(["adapt", str(recorded), "-s", "2", "--steps", "5", "-o", str(model)]) == 1
+    assert "nothing written" in capsys.readouterr().err
+    assert not model.exists()
+
+
+def test_upscale_adapt_equals_rescale_adapt(recorded, tmp_path, monkeypatch):
+    from srcnn_plugin import cli, rescale
+
+    setting = cli._adapt_setting
+    monkeypatch.setattr(cli, "_adapt_setting", lambda args: {**setting(args), "steps": 30})
+    dst = tmp_path / "up.tif"
+    argv = ["upscale", str(recorded), "-s", "2", "--adapt", "--psf-sigma", "1", "-o", str(dst)]
+    assert main([*argv, "--adapt-seconds", "600", "--device", "cpu", "-q"]) == 0
+    img = tifffile.imread(recorded)
+    ref = rescale(img, 2, preserve_range=True, psf_sigma=1.0, device="cpu",
+                  adapt={"seconds": 600.0, "degradation": "binning", "steps": 30})  # fmt: skip
+    np.testing.assert_array_equal(
+        tifffile.imread(dst), np.clip(np.round(ref), 0, 65535).astype(np.uint16)
+    )

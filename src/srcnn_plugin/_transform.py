@@ -245,22 +245,9 @@ class Upscaler:
         -------
         pathlib.Path
         """
-        from pathlib import Path
+        from .models.weights import save_loaded
 
-        from .models.weights import save_weights
-
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(
-                f"{path} exists; pass overwrite=True to replace it, or another path."
-            )
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a folder; pass a file path such as model.pt.")
-        loaded = self._loaded
-        metadata = dict(loaded.metadata)
-        metadata.setdefault("saved_from", self.model_name)
-        save_weights(loaded.model, path, scales=loaded.scales, metadata=metadata)
-        return path
+        return save_loaded(self._loaded, path, overwrite=overwrite)
 
     @classmethod
     def load(cls, path, scale=None, **kwargs) -> Upscaler:

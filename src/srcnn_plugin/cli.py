@@ -1,4 +1,4 @@
-"""``srcnn-plugin``: upscale | train | evaluate | info.
+"""``srcnn-plugin``: upscale | adapt | train | evaluate | info.
 
 Every subcommand has ``--help`` with examples. Errors are one clear line
 (``--debug`` shows the traceback); the exit code is non-zero when anything
@@ -202,34 +202,67 @@ class _PlainProgress:
             print(f"{self.name}: {done}/{total} tiles", file=sys.stderr, flush=True)
 
 
-def _upscale_one(src: Path, dst: Path, args) -> str:
-    import numpy as np
-
-    from ._color import auto_color_mode
-    from ._dtype import restore_dtype
-    from ._io import read_image, write_image
-    from ._rescale import rescale
+def _read(src: Path, channel_axis: str):
+    """The image file and its channel axis (``--channel-axis``: auto, none or an index)."""
+    from ._io import read_image
 
     img = read_image(src)
     ch = (
         img.channel_axis
-        if args.channel_axis == "auto"
-        else (None if args.channel_axis == "none" else int(args.channel_axis))
+        if channel_axis == "auto"
+        else (None if channel_axis == "none" else int(channel_axis))
     )
-    if args.channel_axis != "auto":
+    if channel_axis != "auto":
         axes = list(img.axes)
         img.axes = "".join(a if a not in "CS" else "Q" for a in axes)
         if ch is not None:
             axes = list(img.axes)
             axes[ch] = "C"
             img.axes = "".join(axes)
+    return img, ch
+
+
+def _adapt_setting(args):
+    """``rescale``'s ``adapt=`` from ``upscale --adapt``."""
+    if not args.adapt:
+        return None
+    return {"seconds": args.adapt_seconds, "degradation": args.degradation}
+
+
+def _upscale_one(src: Path, dst: Path, args) -> str:
+    import warnings
+
+    import numpy as np
+
+    from ._adapt import AdaptationWarning
+    from ._color import auto_color_mode
+    from ._dtype import restore_dtype
+    from ._io import write_image
+
+    img, ch = _read(src, args.channel_axis)
     factors = _factors(img, args.scale)
     spatial = [a for i, a in enumerate(img.axes) if i != ch]
     color = args.color_mode
     if color == "auto":
         n_ch = img.data.shape[ch] if ch is not None else 1
         color = auto_color_mode(n_ch, rgb=img.data.dtype == np.uint8 and img.kind == "plain")
-    out = rescale(
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AdaptationWarning)
+        out = _rescale_file(img, ch, factors, spatial, color, src, args)
+    for w in caught:
+        if issubclass(w.category, AdaptationWarning):
+            log.warning("%s: %s", src.name, w.message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    out = out.astype(np.float32) if args.float else restore_dtype(out, img.data.dtype)
+    write_image(dst, img.scaled(out, factors), overwrite=args.overwrite)
+    return f"{src} -> {dst} {img.data.shape} -> {out.shape}"
+
+
+def _rescale_file(img, ch, factors, spatial, color, src, args):
+    from ._rescale import rescale
+
+    return rescale(
         img.data,
         [factors[a] for a in spatial],
         channel_axis=ch,
@@ -244,26 +277,28 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
         ensemble=args.ensemble,
         noise=args.noise,
         psf_sigma=args.psf_sigma,
+        adapt=_adapt_setting(args),
     )
-    out = out.astype(np.float32) if args.float else restore_dtype(out, img.data.dtype)
-    write_image(dst, img.scaled(out, factors), overwrite=args.overwrite)
-    return f"{src} -> {dst} {img.data.shape} -> {out.shape}"
 
 
-def _check_upscale_args(args) -> None:
-    """Refuse bad arguments before any file is read."""
+def _check_model(m) -> None:
+    """``--model``: a bundled name, a family or an existing weights file."""
     from .models.registry import FAMILIES, list_models
 
-    if args.jobs < 1:
-        raise CLIError(f"--jobs must be at least 1, got {args.jobs}.")
-    if any(not f > 0 for f in args.scale):
-        raise CLIError(f"--scale must be positive, got {' '.join(map(_fmt, args.scale))}.")
-    m = args.model
     if m is not None and m not in FAMILIES and m not in list_models() and not Path(m).is_file():
         raise CLIError(
             f"unknown model {m!r}: pass a bundled name ({', '.join(list_models())}), a family "
             f"({', '.join(FAMILIES)}) or an existing weights file."
         )
+
+
+def _check_upscale_args(args) -> None:
+    """Refuse bad arguments before any file is read."""
+    if args.jobs < 1:
+        raise CLIError(f"--jobs must be at least 1, got {args.jobs}.")
+    if any(not f > 0 for f in args.scale):
+        raise CLIError(f"--scale must be positive, got {' '.join(map(_fmt, args.scale))}.")
+    _check_model(args.model)
     if args.output is not None and args.output.exists() and not args.output.is_dir():
         from ._io import IMAGE_SUFFIXES
 
@@ -407,6 +442,77 @@ def _describe_failure(src: Path, exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+# ----------------------------------------------------------------------- adapt
+def _check_adapt_args(args) -> None:
+    """Refuse bad arguments (and an output that exists) before any image is read."""
+    if not args.scale > 1:
+        raise CLIError(f"--scale must be above 1 (a factor to learn), got {_fmt(args.scale)}.")
+    _check_model(args.model)
+    if args.output.is_dir():
+        raise CLIError(f"-o {args.output} is a folder; pass a weights file name such as mine.pt.")
+    if args.output.exists() and not args.overwrite:
+        raise CLIError(f"{args.output} exists; pass --overwrite to replace it, or another -o.")
+    if not args.output.parent.is_dir():
+        raise CLIError(f"the folder of -o {args.output} does not exist.")
+    from ._adapt import AdaptSettings
+
+    try:
+        AdaptSettings(
+            degradation=args.degradation, steps=args.steps, seconds=args.seconds, seed=args.seed
+        )
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _cmd_adapt(args) -> int:
+    import warnings
+
+    import numpy as np
+
+    from ._adapt import AdaptationWarning
+    from ._transform import Upscaler
+
+    _check_adapt_args(args)
+    files = [src for src, _ in _collect(args.images, args.glob, args.recursive, None)]
+    s = args.scale
+    planes = []
+    for src in files:
+        img, ch = _read(src, args.channel_axis)
+        # Every image as (planes, Y, X, channels): one layout and one scale for all.
+        data = np.moveaxis(img.data, ch, -1) if ch is not None else img.data[..., None]
+        planes.append(data.reshape(-1, *data.shape[-3:]))
+    up = Upscaler((1, s, s), model=args.model, device=args.device, channel_axis=-1)
+    progress = not args.quiet and sys.stderr.isatty()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AdaptationWarning)
+        up = up.adapt(
+            planes, psf_sigma=args.psf_sigma, noise=args.noise, degradation=args.degradation,
+            seconds=args.seconds, steps=args.steps, seed=args.seed, progress=progress,
+        )  # fmt: skip
+    rep = up.adaptation
+    summary = (
+        f"{rep['planes']} plane(s) from {len(files)} image(s), {rep['steps']} steps in "
+        f"{rep['seconds']:.0f} s ({rep['stopped_by']}); held-out PSNR "
+        f"{rep['holdout_psnr_before']:.2f} -> {rep['holdout_psnr_after']:.2f} dB"
+    )
+    if not rep["adapted"]:
+        print(f"error: adaptation did not improve: {summary}", file=sys.stderr)
+        print(
+            f"nothing written; {rep['base_model']} stays the better model for these images "
+            "(check --psf-sigma and --degradation).",
+            file=sys.stderr,
+        )
+        return 1
+    for w in caught:
+        if not issubclass(w.category, AdaptationWarning):
+            log.warning("%s", w.message)
+    up.save(args.output, overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"{summary}\nadapted {rep['base_model']} -> {args.output}")
+        print(f"use it: srcnn-plugin upscale IMAGES --scale {_fmt(s)} --model {args.output}")
+    return 0
+
+
 # ----------------------------------------------------------------------- train
 def _cmd_train(args) -> int:
     from .training.train import TrainConfig, train
@@ -532,7 +638,12 @@ _EXAMPLES = {
   srcnn-plugin upscale cells.tif --scale 2            # -> cells_x2.tif (Y and X doubled)
   srcnn-plugin upscale data/ -o up/ --scale 2 --glob '*.tif' --recursive --skip-existing
   srcnn-plugin upscale stack.tif --scale 1 2 2        # per-axis factors (Z Y X)
-  srcnn-plugin upscale --list files.txt --scale 3 --dry-run""",
+  srcnn-plugin upscale --list files.txt --scale 3 --dry-run
+  srcnn-plugin upscale noisy.tif --scale 2 --psf-sigma 1.2 --adapt   # fine-tune on it first""",
+    "adapt": """examples:
+  srcnn-plugin adapt cells/*.tif --scale 2 --psf-sigma 1.2 -o cells_x2.pt
+  srcnn-plugin upscale cells/ --scale 2 --model cells_x2.pt -o up/
+  srcnn-plugin adapt stack.tif --scale 3 --seconds 120 -o stack_x3.pt   # PSF: pixels only""",
     "train": """examples:
   srcnn-plugin train T91/ BSD200/ --out runs/x234 --scales 2 3 4 --steps 45000
   srcnn-plugin train my_images/ --out runs/mine --scales 2 --init srcnn-9-5-5-x2 --steps 5000
@@ -557,6 +668,33 @@ def _common(p, device=True):
         p.add_argument(
             "--device", default=None, help="cpu, cuda, cuda:N or mps (default: best available)"
         )
+
+
+def _degradation_arg(p) -> None:
+    from .degradations import SAMPLINGS
+
+    p.add_argument(
+        "--degradation",
+        default="binning",
+        choices=SAMPLINGS,
+        help="how the images were sampled, for adaptation (default: binning, a camera)",
+    )
+
+
+def _acquisition_args(p) -> None:
+    p.add_argument(
+        "--noise",
+        type=_noise_arg,
+        default="auto",
+        help="noise standard deviation in the image's units (0: clean), or 'auto' to "
+        "measure it per channel (default); told to the noise-aware models",
+    )
+    p.add_argument(
+        "--psf-sigma",
+        type=_psf_arg,
+        help="Gaussian PSF sigma to undo, in output pixels (0: pixel integration only; "
+        "default: the model's); for the blur-aware default models",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -618,19 +756,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="bundled model name, family ('acquisition': the default, for real microscopy; "
         "'paper': the paper's bicubic-trained models) or weights file",
     )
+    _acquisition_args(p)
     p.add_argument(
-        "--noise",
-        type=_noise_arg,
-        default="auto",
-        help="noise standard deviation in the image's units (0: clean), or 'auto' to "
-        "measure it per channel (default); told to the noise-aware models",
+        "--adapt",
+        action="store_true",
+        help="fine-tune the model on each image first (no ground truth needed; uses "
+        "--psf-sigma, --noise and --degradation; see 'srcnn-plugin adapt')",
     )
     p.add_argument(
-        "--psf-sigma",
-        type=_psf_arg,
-        help="Gaussian PSF sigma to undo, in output pixels (0: pixel integration only; "
-        "default: the model's); for the blur-aware default models",
+        "--adapt-seconds", type=float, default=60.0, help="time budget per image with --adapt"
     )
+    _degradation_arg(p)
     p.add_argument("--tile-size", type=int, help="output tile side (default: automatic)")
     p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"])
     p.add_argument("--float", action="store_true", help="write float32 instead of input dtype")
@@ -776,6 +912,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path)
     _common(p)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "adapt",
+        help="fine-tune a model on your own images (no ground truth needed)",
+        epilog=_EXAMPLES["adapt"],
+        formatter_class=fmt,
+        description="Adapt the bundled model to images of one microscope: the images, "
+        "recorded once more the way they were acquired (PSF, sampling, their own noise), "
+        "teach it their relation to finer ones. Writes a weights file for --model.",
+    )
+    p.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    p.add_argument("--glob", default="*", help="pattern for files in folders (default: *)")
+    p.add_argument("-r", "--recursive", action="store_true", help="search folders recursively")
+    p.add_argument("-s", "--scale", type=float, required=True, help="factor of Y and X")
+    p.add_argument("-o", "--output", type=Path, required=True, help="weights file to write (.pt)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.add_argument("--model", help="model to start from (default: the default for the factor)")
+    p.add_argument(
+        "--channel-axis", default="auto", help="'auto' (from metadata), 'none' or an axis index"
+    )
+    _acquisition_args(p)
+    _degradation_arg(p)
+    p.add_argument("--seconds", type=float, default=60.0, help="time budget (default: 60)")
+    p.add_argument("--steps", type=int, default=600, help="most optimiser steps (default: 600)")
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+    p.set_defaults(func=_cmd_adapt)
 
     p = sub.add_parser(
         "info",

@@ -75,3 +75,23 @@ def test_sample_data():
 def test_factor_below_one_rejected(cells):
     with pytest.raises(ValueError, match=">= 1"):
         upscale_layer(napari.layers.Image(cells), 0.5)
+
+
+def test_adapt_layer_reads_the_layer_as_upscale_does(cells):
+    from srcnn_plugin._napari._core import iter_adapt_layer
+
+    rgb = napari.layers.Image(np.stack([cells[:80, :80]] * 3, axis=-1), rgb=True)
+    steps = iter_adapt_layer(rgb, 2, steps=3, min_gain=-99, device="cpu")
+    with pytest.raises(TypeError, match="Unknown option"):
+        next(steps)
+    steps = iter_adapt_layer(rgb, 2, device="cpu", seconds=0.5)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            result = stop.value
+            break
+    assert result.report["planes"] == 1  # Y of YCbCr, as upscaling an RGB layer
+    stack = napari.layers.Image(np.stack([cells[:64, :64]] * 3))
+    with pytest.raises(ValueError, match="above 1"):
+        next(iter_adapt_layer(stack, 1))

@@ -155,3 +155,72 @@ def test_worker_error_gives_one_notification_and_resets(make_napari_viewer, qtbo
     assert len(errors) == 1 and "NaN" in errors[0]
     assert widget.status.value.startswith("failed") and widget.progress.value == 0
     assert len(viewer.layers) == 1
+
+
+def _always_improving(monkeypatch):
+    """Held-out scores that rise at every evaluation: adaptation is always kept."""
+    import itertools
+
+    import srcnn_plugin._adapt
+
+    counter = itertools.count()
+    monkeypatch.setattr(srcnn_plugin._adapt, "_psnr", lambda *a: 30.0 + next(counter))
+
+
+def test_adapt_section_adds_a_model_that_upscale_uses_and_saves(
+    make_napari_viewer, qtbot, monkeypatch, cells, tmp_path
+):
+    _always_improving(monkeypatch)
+    viewer = make_napari_viewer()
+    viewer.add_image((cells[:96, :96] * 4095).astype(np.uint16), name="cells")
+    widget = SRCNNWidget(viewer)
+    widget.psf_known.value = True
+    widget.psf_sigma.value = 1.0
+    widget.adapt_seconds.value = 1.0
+    worker = widget.adapt()
+    assert not widget.run_button.enabled and widget.cancel_button.enabled
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: widget.model.value == "adapted: cells x2", timeout=5_000)
+    loaded = widget._options()["model"]
+    assert loaded.source == "adapted:srcnn-acq-9-5-5-x2"
+    assert widget.save_button.enabled and widget.run_button.enabled
+    # the adapted model is what Upscale runs
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: len(viewer.layers) == 2, timeout=5_000)
+    from srcnn_plugin import rescale
+
+    expected = rescale(viewer.layers[0].data, 2, model=loaded, psf_sigma=1.0, preserve_range=True)
+    np.testing.assert_array_equal(
+        viewer.layers[1].data, np.clip(np.round(expected), 0, 65535).astype(np.uint16)
+    )
+    # saved once; a second save to the same file is refused, the file kept
+    errors = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", errors.append)
+    widget.save_path.value = tmp_path / "cells.pt"
+    assert widget.save_adapted() == tmp_path / "cells.pt"
+    first = (tmp_path / "cells.pt").read_bytes()
+    assert widget.save_adapted() is None
+    assert errors and "exists" in errors[0]
+    assert (tmp_path / "cells.pt").read_bytes() == first
+
+
+def test_adapt_that_does_not_help_leaves_the_models(make_napari_viewer, qtbot, monkeypatch, cells):
+    import srcnn_plugin._adapt
+
+    monkeypatch.setattr(srcnn_plugin._adapt, "_psnr", lambda *a: 30.0)
+    infos = []
+    monkeypatch.setattr("napari.utils.notifications.show_info", infos.append)
+    viewer = make_napari_viewer()
+    viewer.add_image(cells[:96, :96].astype(np.float32), name="cells")
+    widget = SRCNNWidget(viewer)
+    widget.adapt_seconds.value = 1.0
+    choices = list(widget.model.choices)
+    worker = widget.adapt()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: "unchanged" in widget.status.value, timeout=5_000)
+    assert list(widget.model.choices) == choices and not widget.save_button.enabled
+    assert infos and "did not improve" in infos[0]

@@ -24,6 +24,7 @@ __all__ = [
     "iter_upscale_layers",
     "upscale_layer",
     "output_name",
+    "iter_adapt_layer",
 ]
 
 
@@ -150,6 +151,30 @@ def iter_upscale_layers(layers, factor: float, **kwargs) -> Iterator[tuple[int, 
             yield (offset + done, offset + total + remaining)
         offset += last[1]
     return results
+
+
+def iter_adapt_layer(
+    layer, factor: float, *, seconds: float = 60.0, **options
+) -> Iterator[tuple[int, int]]:
+    """Adapt the model to an image layer; yields ``(step, steps)``, returns an AdaptResult.
+
+    The layer is read as [iter_upscale_layer][srcnn_plugin._napari._core.iter_upscale_layer]
+    reads it (in-plane ``factor``, RGB as colour); ``options`` are ``rescale``'s
+    computing options (``model``, ``device``, ``noise``, ``psf_sigma`` state
+    the acquisition). See [Upscaler.adapt][srcnn_plugin.Upscaler.adapt].
+    """
+    from .._adapt import AdaptSettings, adapt_steps
+
+    if not factor > 1:
+        raise ValueError(f"Adaptation learns a factor above 1, got {factor}.")
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    factors = [1.0] * (layer.ndim - 2) + [float(factor)] * 2
+    color = auto_color_mode(data.shape[-1] if layer.rgb else 1, rgb=layer.rgb)
+    result = yield from adapt_steps(
+        data, factors, Options.from_kwargs(options), AdaptSettings(seconds=seconds),
+        channel_axis=-1 if layer.rgb else None, color_mode=color,
+    )  # fmt: skip
+    return result
 
 
 def upscale_layer(layer, factor: float, **kwargs):

@@ -1,4 +1,9 @@
-"""The dock widget: pick a layer and a factor, upscale in a background thread."""
+"""The dock widget: pick a layer and a factor, upscale in a background thread.
+
+Its "Adapt to this layer" section fine-tunes the model on the chosen layer
+(``_core.iter_adapt_layer``, in a worker with progress and Cancel); the
+adapted model then appears in the model list and can be saved to a file.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from magicgui.widgets import (
 )
 
 from .._options import ENSEMBLES
-from ._core import iter_upscale_layers
+from ._core import iter_adapt_layer, iter_upscale_layers
 
 __all__ = ["SRCNNWidget"]
 
@@ -134,6 +139,22 @@ class SRCNNWidget(Container):
             "multichannel image that napari split into layers.",
         )
         self.run_button = PushButton(text="Upscale")
+        self.adapt_label = Label(value="Adapt to this layer (uses the PSF and noise above):")
+        self.adapt_seconds = FloatSpinBox(
+            label="time budget (s)",
+            value=60.0,
+            min=1.0,
+            max=3600.0,
+            step=10.0,
+            tooltip="Fine-tune the model on the chosen layer for at most this long (no "
+            "ground truth needed; most useful when the PSF is stated).",
+        )
+        self.adapt_button = PushButton(text="Adapt to this layer")
+        self.save_path = FileEdit(
+            label="save adapted to", mode="w", filter="*.pt",
+            tooltip="Weights file for the adapted model (reuse it with rescale(model=...)).",
+        )  # fmt: skip
+        self.save_button = PushButton(text="Save adapted model", enabled=False)
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.progress = ProgressBar(value=0, min=0, max=1, label="progress")
         self.status = Label(value="")
@@ -152,6 +173,11 @@ class SRCNNWidget(Container):
                 self.tile_size,
                 self.all_selected,
                 self.run_button,
+                self.adapt_label,
+                self.adapt_seconds,
+                self.adapt_button,
+                self.save_path,
+                self.save_button,
                 self.cancel_button,
                 self.progress,
                 self.status,
@@ -161,7 +187,11 @@ class SRCNNWidget(Container):
         self.all_selected.changed.connect(self._on_all_selected)
 
         self.run_button.clicked.connect(self.run)
+        self.adapt_button.clicked.connect(self.adapt)
+        self.save_button.clicked.connect(self.save_adapted)
         self.cancel_button.clicked.connect(self.cancel)
+        self._adapted: dict = {}  # model-list entry -> adapted LoadedWeights
+        self._families = [_AUTO, *FAMILIES, *list_models()]
         events = napari_viewer.layers.events
         events.inserted.connect(self._refresh)
         events.removed.connect(self._refresh)
@@ -194,6 +224,8 @@ class SRCNNWidget(Container):
         model = self.model.value
         if model == _AUTO:
             model = None
+        elif model in self._adapted:
+            model = self._adapted[model]
         elif model == _FILE:
             path = Path(self.weights.value)
             if not path.is_file():
@@ -210,40 +242,107 @@ class SRCNNWidget(Container):
 
     def run(self):
         """Start upscaling the chosen layer in a worker thread."""
-        from napari.qt.threading import thread_worker
         from napari.utils.notifications import show_error
 
         layers = self._targets()
         if not layers:
             show_error("No image layer to upscale: open or choose an image layer.")
             return None
+        factor = float(self.factor.value)
+        names = ", ".join(ly.name for ly in layers)
+        return self._launch(
+            lambda opts: iter_upscale_layers(layers, factor, **opts),
+            self._on_done,
+            f"upscaling {names} x{factor:g}...",
+        )
+
+    def adapt(self):
+        """Fine-tune the model on the chosen layer in a worker thread."""
+        from napari.utils.notifications import show_error
+
+        layer = self.layer.value
+        if layer is None:
+            show_error("No image layer to adapt to: open or choose an image layer.")
+            return None
+        factor = float(self.factor.value)
+        seconds = float(self.adapt_seconds.value)
+        name = f"adapted: {layer.name} x{factor:g}"
+
+        def job(opts):
+            acquisition = {k: v for k, v in opts.items() if k not in ("tile_size", "ensemble")}
+            return iter_adapt_layer(layer, factor, seconds=seconds, **acquisition)
+
+        return self._launch(
+            job, lambda result: self._on_adapted(result, name), f"adapting to {name[9:]}..."
+        )
+
+    def _launch(self, job, on_done, status: str):
+        """Run ``job(options)`` (a generator) in a worker: progress, Cancel, one error."""
+        from napari.qt.threading import thread_worker
+        from napari.utils.notifications import show_error
+
         try:
             opts = self._options()
         except ValueError as exc:
             show_error(str(exc))
             return None
-        factor = float(self.factor.value)
 
         @thread_worker(ignore_errors=True)  # errors go to _on_error, once
         def work():
-            return (yield from iter_upscale_layers(layers, factor, **opts))
+            return (yield from job(opts))
 
         worker = work()
         worker.yielded.connect(self._on_progress)
-        worker.returned.connect(self._on_done)
+        worker.returned.connect(on_done)
         worker.errored.connect(self._on_error)
         worker.finished.connect(self._on_finished)
         self._worker = worker
         self.run_button.enabled = False
+        self.adapt_button.enabled = False
         self.cancel_button.enabled = True
         self.progress.value = 0
-        names = ", ".join(ly.name for ly in layers)
-        self.status.value = f"upscaling {names} x{factor:g}..."
+        self.status.value = status
         worker.start()
         return worker
 
+    def _on_adapted(self, result, name: str):
+        from napari.utils.notifications import show_info
+
+        rep = result.report
+        gain = f"{rep['holdout_psnr_before']:.2f} -> {rep['holdout_psnr_after']:.2f} dB"
+        if not rep["adapted"]:
+            show_info(f"Adaptation did not improve the held-out part ({gain}); model unchanged.")
+            self.status.value = "adaptation did not help; model unchanged"
+            return
+        self._adapted[name] = result.loaded
+        self.model.choices = [*self._families, *self._adapted, _FILE]
+        self.model.value = name
+        self.save_button.enabled = True
+        self.status.value = f"{name}: held-out {gain}, {rep['steps']} steps"
+
+    def save_adapted(self):
+        """Write the adapted model chosen in the model list (or the last one) to a file."""
+        from napari.utils.notifications import show_error, show_info
+
+        from ..models.weights import save_loaded
+
+        name = self.model.value if self.model.value in self._adapted else None
+        name = name or (list(self._adapted)[-1] if self._adapted else None)
+        path = Path(self.save_path.value)
+        if name is None or not str(self.save_path.value) or path == Path("."):
+            show_error("Adapt to a layer first, and choose a file to save to.")
+            return None
+        try:
+            save_loaded(self._adapted[name], path)
+        except (FileExistsError, IsADirectoryError) as exc:
+            show_error(str(exc))
+            return None
+        show_info(f"Saved {name} to {path}")
+        self.status.value = f"saved {path.name}"
+        return path
+
     def cancel(self):
-        """Stop after the current tile."""
+        """Stop after the current tile (or adaptation step)."""
         if self._worker is not None:
             self._worker.quit()
             self.status.value = "cancelled"
@@ -268,5 +367,6 @@ class SRCNNWidget(Container):
 
     def _on_finished(self):
         self.run_button.enabled = True
+        self.adapt_button.enabled = True
         self.cancel_button.enabled = False
         self._worker = None

@@ -24,7 +24,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LoadedWeights", "save_weights", "load_weights", "sha256_of", "WeightsError"]
+__all__ = [
+    "LoadedWeights",
+    "save_weights",
+    "save_loaded",
+    "load_weights",
+    "sha256_of",
+    "WeightsError",
+]
 
 FORMAT = "srcnn-plugin/weights"
 FORMAT_VERSION = 1
@@ -101,6 +108,27 @@ def save_weights(model, path, *, scales, metadata: dict | None = None) -> str:
     torch.save(payload, tmp)
     os.replace(tmp, path)
     return sha256_of(path)
+
+
+def save_loaded(loaded: LoadedWeights, path, *, overwrite: bool = False) -> Path:
+    """Write a loaded (e.g. adapted) model with its scales and metadata to ``path``.
+
+    An existing file is refused unless ``overwrite``; a folder always is.
+
+    Raises
+    ------
+    FileExistsError, IsADirectoryError
+        Saying what to pass instead.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; pass a file path such as model.pt.")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it, or another path.")
+    metadata = dict(loaded.metadata)
+    metadata.setdefault("saved_from", loaded.source)
+    save_weights(loaded.model, path, scales=loaded.scales, metadata=metadata)
+    return path
 
 
 def _read_bytes(source) -> tuple[bytes, str]:
