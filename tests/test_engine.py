@@ -46,3 +46,28 @@ def test_precision_checks():
     with pytest.raises(ValueError, match="Unknown precision"):
         _check_precision("int8", cpu)
     assert _check_precision("float32", cpu) == "float32"
+
+
+def test_device_copies_live_and_die_with_their_model(rng):
+    """An in-memory model's copy is never served to another model (no id() reuse)."""
+    import copy
+    import gc
+    import weakref
+
+    import torch
+
+    from srcnn_plugin import rescale
+    from srcnn_plugin._engine import _CACHE
+
+    base = get_model("srcnn-9-5-5-x2")
+    mine = copy.deepcopy(base)
+    mine.model = copy.deepcopy(base.model)
+    with torch.no_grad():
+        mine.model.conv3.bias += 0.1  # a different network
+    img = rng.random((24, 24))
+    assert not np.array_equal(rescale(img, 2, model=mine), rescale(img, 2, model=base))
+    assert mine.model in _CACHE
+    ref = weakref.ref(mine.model)
+    del mine
+    gc.collect()
+    assert ref() is None  # the cache held no strong reference: the entry is gone

@@ -4,13 +4,23 @@ Importing the package is cheap: torch, napari and Qt are imported only by the
 functions that need them.
 """
 
+from ._adapt import AdaptationWarning, AdaptSettings
 from ._rescale import rescale
 from ._transform import Upscaler
 from .models.registry import list_models, model_info
 
 __version__ = "0.1.0"
 
-__all__ = ["rescale", "Upscaler", "list_models", "model_info", "load_weights", "__version__"]
+__all__ = [
+    "rescale",
+    "Upscaler",
+    "AdaptSettings",
+    "AdaptationWarning",
+    "list_models",
+    "model_info",
+    "load_weights",
+    "__version__",
+]
 
 
 def __getattr__(name):

@@ -45,6 +45,7 @@ __all__ = [
     "AdaptResult",
     "adapt_steps",
     "adapt_options",
+    "fine_tune",
     "internal_pair",
 ]
 
@@ -306,14 +307,9 @@ def adapt_steps(
         ``device``, ``noise`` and ``psf_sigma`` (the acquisition) are used.
     settings : AdaptSettings
     """
-    import torch
-
-    from ._device import resolve_device
     from ._validation import check_psf_sigma
     from .degradations import Degradation, estimate_noise
     from .models.registry import get_model, resolve_model
-    from .models.weights import LoadedWeights
-    from .training.data import PatchSampler
 
     t_start = time.perf_counter()
     if isinstance(images, (list, tuple)):
@@ -346,10 +342,42 @@ def adapt_steps(
     blur = float(psf) / factor if cfg.blur_aware else None
     degradation = Degradation(settings.degradation, psf=float(psf))
     rng = np.random.default_rng([settings.seed, 11])
-    train_pairs, held, held_noise = [], [], []
+    pairs = []
     for plane, level in planes:
         level = estimate_noise(plane) if level is None else level
-        target, inp, sigma = internal_pair(plane, factor, degradation, level, rng)
+        pairs.append(internal_pair(plane, factor, degradation, level, rng))
+    report = {
+        "base_model": model_name if isinstance(model_name, str) else base.source,
+        "factor": float(factor),
+        "degradation": str(degradation),
+        "psf_sigma": float(psf),
+        "noise": _noise_spec(options.noise),
+        "source_shapes": shapes,
+    }
+    return (yield from fine_tune(base, pairs, blur, settings, options.device, t_start, report))
+
+
+def fine_tune(base, pairs, blur, settings, device, t_start, report, transforms=None):
+    """Generator: fine-tune a copy of ``base`` on ``(target, input, noise)`` pairs.
+
+    The shared core of adaptation and of isotropic reconstruction. Each pair
+    is split into a training part and a held-out part (``settings.holdout``);
+    yields ``(step, steps)`` and returns an
+    [AdaptResult][srcnn_plugin._adapt.AdaptResult] whose report extends
+    ``report`` (what the caller records: base model, degradation, shapes).
+    ``blur`` is the PSF condition (input pixels) for blur-aware models;
+    ``transforms`` the allowed dihedral augmentations (default: all 8; an
+    anisotropic degradation keeps only those that keep its axis).
+    """
+    import torch
+
+    from ._device import resolve_device
+    from .models.weights import LoadedWeights
+    from .training.data import PatchSampler
+
+    cfg = base.config
+    train_pairs, held, held_noise = [], [], []
+    for target, inp, sigma in pairs:
         cond = sigma if cfg.noise_aware else None
         fit, hold = _split(target, inp, settings.holdout)
         train_pairs.append((*fit, 0.0 if cond is None else cond, 0.0 if blur is None else blur))
@@ -364,8 +392,10 @@ def adapt_steps(
             f"pixels across, at least {2 * halo + 5} are needed (planes of about "
             f"{math.ceil((2 * halo + 5) / (1 - settings.holdout))} pixels per side at the input)."
         )
-    dev = resolve_device(options.device)
-    sampler = PatchSampler.from_pairs(train_pairs, patch, halo, seed=settings.seed, device=dev)
+    dev = resolve_device(device)
+    sampler = PatchSampler.from_pairs(
+        train_pairs, patch, halo, seed=settings.seed, device=dev, transforms=transforms
+    )
     net = copy.deepcopy(base.model).float().to(dev).train()
     for p in net.parameters():
         p.requires_grad_(True)
@@ -398,14 +428,9 @@ def adapt_steps(
             stopped = "time"
             break
     report = {
-        "base_model": model_name if isinstance(model_name, str) else base.source,
-        "factor": float(factor),
-        "degradation": str(degradation),
-        "psf_sigma": float(psf),
-        "noise": _noise_spec(options.noise),
+        **report,
         "settings": {f.name: getattr(settings, f.name) for f in fields(settings)},
-        "source_shapes": shapes,
-        "planes": len(planes),
+        "planes": len(pairs),
         "steps": step,
         "best_step": best_step,
         "stopped_by": stopped,
@@ -435,7 +460,7 @@ def adapt_steps(
     loaded = LoadedWeights(
         model=net,
         config=cfg,
-        scales=(float(factor),),
+        scales=(float(report["factor"]),),
         metadata=metadata,
         source=f"adapted:{report['base_model']}",
     )

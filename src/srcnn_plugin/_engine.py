@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 import warnings
+import weakref
 
 import numpy as np
 
@@ -22,7 +23,10 @@ from ._tiling import TilePlan
 __all__ = ["Engine", "PRECISIONS", "is_out_of_memory", "cpu_has_bf16"]
 
 PRECISIONS = ("float32", "bfloat16", "float16")
-_CACHE: dict = {}  # model copies per (model, device)
+# Device copies of each model, keyed by the model object itself (weakly): an
+# entry lives as long as its model, so a new model (e.g. another adaptation)
+# can never be served a dead model's copy through a reused id().
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -71,9 +75,10 @@ def _check_precision(precision: str, device) -> str:
 def _model_on(loaded, device):
     import torch
 
-    key = (loaded.source, loaded.sha256, id(loaded.model), str(device))
+    key = str(device)
     with _LOCK:
-        net = _CACHE.get(key)
+        copies = _CACHE.setdefault(loaded.model, {})
+        net = copies.get(key)
         if net is None:
             net = copy.deepcopy(loaded.model).eval()
             net = net.to(device=device)
@@ -81,7 +86,7 @@ def _model_on(loaded, device):
                 net = net.to(memory_format=torch.channels_last)
             for p in net.parameters():
                 p.requires_grad_(False)
-            _CACHE[key] = net
+            copies[key] = net
     return net
 
 

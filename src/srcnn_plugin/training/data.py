@@ -372,12 +372,14 @@ class PatchSampler:
         self._store(groups, patch, halo, seed, device)
 
     @classmethod
-    def from_pairs(cls, pairs, patch: int, halo: int, seed: int = 0, device="cpu"):
+    def from_pairs(cls, pairs, patch: int, halo: int, seed: int = 0, device="cpu", transforms=None):
         """A sampler over given ``(hr, bicubic, noise, blur)`` pairs (e.g. internal ones).
 
         ``hr`` and ``bicubic`` are aligned float planes of one shape, at least
         ``patch`` pixels on each side; a pair is drawn with probability
-        proportional to its area.
+        proportional to its area. ``transforms`` restricts the dihedral
+        augmentation (indices as in ``_dihedral_grids``; ``(0, 1, 4, 5)``
+        keep the row axis a row axis, for degradations along one axis).
 
         Examples
         --------
@@ -394,6 +396,8 @@ class PatchSampler:
         self = cls.__new__(cls)
         self.scales = []
         self._store([pairs], patch, halo, seed, device)
+        if transforms is not None:
+            self._transforms = np.asarray(transforms, np.int64)
         return self
 
     def _store(self, groups, patch, halo, seed, device) -> None:
@@ -423,6 +427,7 @@ class PatchSampler:
         self._gy = torch.from_numpy(gy).to(self.device)
         self._gx = torch.from_numpy(gx).to(self.device)
         self.rng = np.random.default_rng(seed)
+        self._transforms = None
 
     def sample(self, batch: int):
         """Return ``(inputs, targets)``: float32 tensors ``(B, 1, P, P)`` and ``(B, 1, Q, Q)``.
@@ -444,7 +449,10 @@ class PatchSampler:
         k = rng.choice(len(self._prob), size=batch, p=self._prob)
         i = rng.integers(0, self._h[k] - p + 1)
         j = rng.integers(0, self._w[k] - p + 1)
-        t = rng.integers(0, 8, size=batch)
+        if self._transforms is None:
+            t = rng.integers(0, 8, size=batch)
+        else:
+            t = self._transforms[rng.integers(0, len(self._transforms), size=batch)]
         base, w, t, kk = torch.from_numpy(
             np.stack([self._off[k] + i * self._w[k] + j, self._w[k], t, k])
         ).to(self.device)
