@@ -153,3 +153,22 @@ def test_mixture_draws_within_ranges():
 
 def test_validation_degradations_scale_the_psf():
     assert [d.psf for d in validation_degradations(3)] == [0, 0, 1.5, 1.5, 1.5]
+
+
+def test_axial_blurs_and_sections_one_axis_only(rng):
+    from srcnn_plugin.degradations import axial
+
+    vol = rng.random((16, 6, 5))
+    out = axial(vol, 4, 0.0, axis=0)
+    assert out.shape == (4, 6, 5)
+    # sections at fine z = 1.5, 5.5, 9.5, 13.5 (scikit-image's grid), linear between slices
+    np.testing.assert_allclose(out[1], (vol[5] + vol[6]) / 2)
+    blurred = axial(vol, 4, 2.0, axis=0)
+    from scipy.ndimage import gaussian_filter1d
+
+    np.testing.assert_allclose(
+        blurred[0],
+        (lambda g: (g[1] + g[2]) / 2)(gaussian_filter1d(vol, 2.0, axis=0, mode="reflect")),
+    )
+    with pytest.raises(ValueError, match="factor must be"):
+        axial(vol, 0.5, 1.0)

@@ -1,0 +1,222 @@
+"""Isotropic reconstruction of anisotropic volumes (Z sampled coarser than Y and X).
+
+Self-supervised, as CARE's isotropic reconstruction (Weigert et al., MICCAI
+2017) but without a training set: the lateral (YX) planes of the volume are
+sharp, so recording them once more along one axis the way Z was recorded
+([axial][srcnn_plugin.degradations.axial]: Gaussian axial blur, then
+sections every ``z_factor`` pixels) gives pairs for a one-axis
+super-resolution model (the model for the factor, fine-tuned by
+``_adapt.fine_tune``; augmentation keeps the degraded axis vertical). That
+model then super-resolves Z in the ZX planes (a ``rescale`` by
+``(z_factor, 1, 1)``) and in the ZY planes (the same on the volume with Y and
+X swapped); the two results are averaged. Both passes are ordinary
+``rescale_with`` calls: tiled with exact seams, bounded memory, dask in ->
+lazy dask out.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+__all__ = ["isotropic", "axial_pair", "adapt_axial"]
+
+_AXIS_KEEPING = (0, 1, 4, 5)  # identity, mirror, half turn, half turn + mirror
+
+
+def axial_pair(plane: np.ndarray, factor: float, sigma: float, noise: float, rng):
+    """``(target, input, noise)``: a lateral plane, its rows recorded as Z, enlarged back.
+
+    Rows are blurred and sectioned by
+    [axial][srcnn_plugin.degradations.axial], topped up with Gaussian noise to
+    ``noise`` (the plane's own level) and enlarged along the rows only with
+    MATLAB bicubic, as ``rescale(..., (factor, 1))`` enlarges.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t, x, n = axial_pair(rng.random((42, 30)), 4, 2.0, 0.0, rng)
+    >>> t.shape, x.shape
+    ((40, 30), (40, 30))
+    """
+    from ._imresize import imresize
+    from .degradations import axial, estimate_noise
+
+    if float(factor).is_integer():
+        plane = plane[: plane.shape[0] - plane.shape[0] % int(factor)]
+    son = axial(plane, factor, sigma, axis=0)
+    left = noise**2 - estimate_noise(son) ** 2
+    if left > 0:
+        son = son + rng.normal(0.0, math.sqrt(left), son.shape)
+    inp = imresize(son, output_shape=plane.shape)
+    return plane.astype(np.float32), inp.astype(np.float32), estimate_noise(son)
+
+
+def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
+    """Generator: the one-axis model for ``x`` (work layout ``(..., Z, Y, X, C)``).
+
+    Yields ``(step, steps)``; returns an ``AdaptResult`` (the starting model
+    when the guard keeps it).
+    """
+    from ._adapt import _noise_spec, _planes, fine_tune
+    from .degradations import estimate_noise
+    from .models.registry import get_model, resolve_model
+
+    t_start = time.perf_counter()
+    n_sp = x.ndim - 1
+    lateral = (1.0,) * (n_sp - 2) + (2.0, 2.0)  # YX planes of every Z (and T ...)
+    planes, _, shape = _planes(x, lateral, -1, "channels", options.noise)
+    if not planes:
+        raise ValueError("The volume is constant; isotropic reconstruction needs detail.")
+    model_name = resolve_model(options.model, z_factor)
+    base = get_model(model_name)
+    rng = np.random.default_rng([settings.seed, 17])
+    pairs = []
+    for plane, level in planes:
+        level = estimate_noise(plane) if level is None else level
+        # Both lateral axes teach the model: Y as rows, and X as rows (transposed).
+        for p in (plane, plane.T):
+            if p.shape[0] >= 2 * z_factor and p.shape[1] > 1:
+                pairs.append(axial_pair(np.ascontiguousarray(p), z_factor, axial_sigma, level, rng))
+    report = {
+        "kind": "anisotropic (Z)",
+        "base_model": model_name if isinstance(model_name, str) else base.source,
+        "factor": float(z_factor),
+        "degradation": f"axial sigma={axial_sigma:g}+sections every {z_factor:g}",
+        "axial_sigma": float(axial_sigma),
+        "noise": _noise_spec(options.noise),
+        "source_shapes": [list(shape)],
+    }
+    blur = 0.0 if base.config.blur_aware else None
+    return (
+        yield from fine_tune(
+            base, pairs, blur, settings, options.device, t_start, report, _AXIS_KEEPING
+        )
+    )
+
+
+def isotropic(
+    volume,
+    z_factor: float,
+    *,
+    axial_sigma: float | None = None,
+    channel_axis: int | None = None,
+    adapt=True,
+    preserve_range: bool = False,
+    progress=False,
+    **options,
+):
+    """Make an anisotropic volume isotropic: super-resolve Z by ``z_factor``.
+
+    Parameters
+    ----------
+    volume : ndarray or dask array
+        ``(..., Z, Y, X)`` with an optional channel axis: the last three
+        spatial axes are Z, Y and X; leading ones (T, ...) are stacks.
+        A dask array gives a lazy dask array.
+    z_factor : float
+        Z spacing divided by the lateral pixel size (> 1); the output has
+        ``round(z_factor * Z)`` sections.
+    axial_sigma : float, optional
+        Gaussian sigma of the axial PSF in *lateral* pixels (the blur along Z
+        beyond the lateral one); default ``z_factor / 2``.
+    channel_axis : int, optional
+        As in ``rescale``; channels are processed separately.
+    adapt : bool, dict or AdaptSettings
+        Learn the one-axis model from the volume's own lateral planes (the
+        default; ``True`` or a dict of
+        [AdaptSettings][srcnn_plugin._adapt.AdaptSettings] fields, e.g.
+        ``{"seconds": 120}``). ``False`` uses the model for the factor
+        unadapted, as ``rescale(volume, (z_factor, 1, 1))`` does, on ZX and
+        ZY planes.
+    preserve_range : bool
+        As in ``rescale`` (the dtype and range rules are ``rescale``'s).
+    progress : bool or callable
+        ``True`` shows tqdm bars; a callable gets ``(done, total)``.
+    **options
+        ``rescale``'s computing options: ``model`` (the starting model;
+        default: the default family's for the factor), ``device``,
+        ``precision``, ``tile_size``, ``memory_budget``, ``clip``,
+        ``symmetric``, ``ensemble``, ``noise``.
+
+    Returns
+    -------
+    ndarray or dask array
+        ``round(z_factor * Z)`` sections, Y and X unchanged; float as ``rescale``.
+
+    Notes
+    -----
+    The result is the mean of the ZX-plane and ZY-plane reconstructions. The
+    model report is attached to nothing; use
+    [adapt_axial][srcnn_plugin._isotropic.adapt_axial] to keep the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vol = np.random.default_rng(0).random((8, 32, 32)).astype(np.float32)
+    >>> isotropic(vol, 2, adapt=False).shape
+    (16, 32, 32)
+    """
+    from ._adapt import AdaptSettings
+    from ._job import drain
+    from ._options import Options
+    from ._rescale import _is_dask, rescale_with
+    from ._validation import check_channel_axis, check_image_dtype, check_shape
+
+    lazy = _is_dask(volume)
+    arr = volume if lazy else np.asarray(volume)
+    check_image_dtype(arr.dtype)
+    check_shape(arr.shape)
+    ch = check_channel_axis(channel_axis, arr.ndim)
+    n_sp = arr.ndim - (ch is not None)
+    if n_sp < 3:
+        raise ValueError(
+            f"isotropic needs a volume with Z, Y and X axes, got {n_sp} spatial axes (shape "
+            f"{arr.shape}); for a 2-D image use rescale(image, (z_factor, 1))."
+        )
+    if isinstance(z_factor, bool) or not (np.isscalar(z_factor) and z_factor > 1):
+        raise ValueError(
+            f"z_factor must be a number > 1 (Z spacing / lateral pixel size), got {z_factor!r}."
+        )
+    z_factor = float(z_factor)
+    axial_sigma = z_factor / 2 if axial_sigma is None else float(axial_sigma)
+    if not (math.isfinite(axial_sigma) and axial_sigma >= 0):
+        raise ValueError(f"axial_sigma must be >= 0 (lateral pixels), got {axial_sigma!r}.")
+    opts = Options.from_kwargs({**options, "psf_sigma": None})
+    if lazy:
+        x = arr if ch is None else _moveaxis(arr, ch, -1)
+        x = x[..., None] if ch is None else x
+    else:
+        x = np.moveaxis(arr, ch, -1) if ch is not None else arr[..., None]
+    settings = AdaptSettings.from_value(adapt)
+    if settings is not None:
+        # When the guard keeps the starting model, fine_tune has warned.
+        result = drain(adapt_axial(x, z_factor, axial_sigma, opts, settings), progress)
+        if result.report["adapted"]:
+            opts = opts.replace(model=result.loaded)
+    scale = (1.0,) * (n_sp - 3) + (z_factor, 1.0, 1.0)
+    kw = dict(channel_axis=-1, preserve_range=preserve_range, progress=progress)
+    zx = rescale_with(x, scale, opts, **kw)
+    zy = _swap(rescale_with(_swap(x), scale, opts, **kw))
+    if lazy:
+        out = (zx + zy) / 2
+    else:
+        out = zx
+        out += zy
+        out *= 0.5
+    if ch is None:
+        return out[..., 0]
+    return _moveaxis(out, -1, ch) if lazy else np.moveaxis(out, -1, ch)
+
+
+def _swap(x):
+    """Swap Y and X of a work-layout array ``(..., Z, Y, X, C)``."""
+    return x.swapaxes(-3, -2)
+
+
+def _moveaxis(x, src, dst):
+    import dask.array as da
+
+    return da.moveaxis(x, src, dst)
