@@ -55,10 +55,7 @@ def set14_planes(folder: Path = SET14) -> list[tuple[str, np.ndarray]]:
 
 
 def _cases(s: int):
-    return [
-        ("psf+binning", Degradation("binning", psf=s / 2), "binning"),
-        ("bicubic", Degradation("bicubic"), "bicubic"),
-    ]
+    return [(Degradation("binning", psf=s / 2), "binning"), (Degradation("bicubic"), "bicubic")]
 
 
 def run(name: str, data, scales, limit=None) -> list[dict]:
@@ -66,7 +63,7 @@ def run(name: str, data, scales, limit=None) -> list[dict]:
 
     rows = []
     for s in scales:
-        for label, deg, sampling in _cases(s):
+        for deg, sampling in _cases(s):
             rec = {k: [] for k in ("spline", "stated", "adapted", "seconds", "kept")}
             base = []
             for i, (_, hr) in enumerate(data[:limit]):

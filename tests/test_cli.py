@@ -358,17 +358,64 @@ def test_adapt_that_does_not_help_writes_nothing(recorded, tmp_path, capsys, mon
     assert not model.exists()
 
 
-def test_upscale_adapt_equals_rescale_adapt(recorded, tmp_path, monkeypatch):
-    from srcnn_plugin import cli, rescale
+def test_upscale_adapt_equals_rescale_adapt(recorded, tmp_path):
+    from srcnn_plugin import rescale
 
-    setting = cli._adapt_setting
-    monkeypatch.setattr(cli, "_adapt_setting", lambda args: {**setting(args), "steps": 30})
     dst = tmp_path / "up.tif"
     argv = ["upscale", str(recorded), "-s", "2", "--adapt", "--psf-sigma", "1", "-o", str(dst)]
-    assert main([*argv, "--adapt-seconds", "600", "--device", "cpu", "-q"]) == 0
+    assert main([*argv, "--adapt-seconds", "600", "--adapt-steps", "30", "--device", "cpu"]) == 0
     img = tifffile.imread(recorded)
     ref = rescale(img, 2, preserve_range=True, psf_sigma=1.0, device="cpu",
                   adapt={"seconds": 600.0, "degradation": "binning", "steps": 30})  # fmt: skip
     np.testing.assert_array_equal(
         tifffile.imread(dst), np.clip(np.round(ref), 0, 65535).astype(np.uint16)
     )
+
+
+def test_isotropic_takes_the_z_factor_from_the_metadata(tmp_path, capsys):
+    from skimage import data
+
+    from srcnn_plugin import isotropic
+    from srcnn_plugin.degradations import axial
+
+    img = data.camera()[:160, :96].astype(np.float64)
+    vol = np.stack([img[y : y + 128] for y in range(32)], axis=1)  # (Z, Y, X) = (128, 32, 96)
+    lr = np.round(axial(vol, 4, 2.0, axis=0) * 64).astype(np.uint16)
+    src = tmp_path / "stack.tif"
+    tifffile.imwrite(src, lr, imagej=True, resolution=(10.0, 10.0),
+                     metadata={"axes": "ZYX", "spacing": 0.4, "unit": "um"})  # fmt: skip
+    argv = ["upscale", str(src), "--isotropic", "--adapt-steps", "20", "--device", "cpu"]
+    assert main([*argv, "-q"]) == 0
+    out = tmp_path / "stack_iso.tif"
+    with tifffile.TiffFile(out) as tif:
+        got, meta = tif.asarray(), tif.imagej_metadata
+    assert got.shape == (128, 32, 96) and got.dtype == np.uint16
+    assert meta["spacing"] == pytest.approx(0.1)  # 0.4 um / 4: isotropic with X (0.1 um)
+    ref = isotropic(lr, 4.0, preserve_range=True, device="cpu",
+                    adapt={"seconds": 60.0, "steps": 20})  # fmt: skip
+    np.testing.assert_array_equal(got, np.clip(np.round(ref), 0, 65535).astype(np.uint16))
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--isotropic", "-s", "2"], "not --scale"),
+        (["--isotropic", "--z-factor", "1"], "--z-factor must be above 1"),
+        (["--z-factor", "3", "-s", "2"], "go with --isotropic"),
+        ([], "pass --scale"),
+    ],
+)
+def test_isotropic_arguments_checked_before_reading(tmp_path, capsys, extra, message):
+    assert main(["upscale", str(tmp_path / "missing.tif"), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_isotropic_needs_a_stack_and_a_spacing(folder, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["upscale", str(folder / "cam.png"), "--isotropic", "-o", str(out)]) == 1
+    assert "needs a Z-stack" in capsys.readouterr().err
+    tifffile.imwrite(tmp_path / "plain.tif", np.zeros((4, 32, 32), np.uint16))
+    argv = ["upscale", str(tmp_path / "plain.tif"), "--isotropic", "--channel-axis", "none"]
+    assert main([*argv, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "pass --z-factor" in err and "CLIError" not in err

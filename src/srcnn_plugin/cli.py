@@ -226,7 +226,11 @@ def _adapt_setting(args):
     """``rescale``'s ``adapt=`` from ``upscale --adapt``."""
     if not args.adapt:
         return None
-    return {"seconds": args.adapt_seconds, "degradation": args.degradation}
+    return {
+        "seconds": args.adapt_seconds,
+        "steps": args.adapt_steps,
+        "degradation": args.degradation,
+    }
 
 
 def _upscale_one(src: Path, dst: Path, args) -> str:
@@ -240,15 +244,18 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
     from ._io import write_image
 
     img, ch = _read(src, args.channel_axis)
-    factors = _factors(img, args.scale)
     spatial = [a for i, a in enumerate(img.axes) if i != ch]
+    factors = _z_factors(img, ch, args) if args.isotropic else _factors(img, args.scale)
     color = args.color_mode
     if color == "auto":
         n_ch = img.data.shape[ch] if ch is not None else 1
         color = auto_color_mode(n_ch, rgb=img.data.dtype == np.uint8 and img.kind == "plain")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AdaptationWarning)
-        out = _rescale_file(img, ch, factors, spatial, color, src, args)
+        if args.isotropic:
+            out = _isotropic_file(img, ch, factors["Z"], args)
+        else:
+            out = _rescale_file(img, ch, factors, spatial, color, src, args)
     for w in caught:
         if issubclass(w.category, AdaptationWarning):
             log.warning("%s: %s", src.name, w.message)
@@ -257,6 +264,56 @@ def _upscale_one(src: Path, dst: Path, args) -> str:
     out = out.astype(np.float32) if args.float else restore_dtype(out, img.data.dtype)
     write_image(dst, img.scaled(out, factors), overwrite=args.overwrite)
     return f"{src} -> {dst} {img.data.shape} -> {out.shape}"
+
+
+def _z_factors(img, ch, args) -> dict:
+    """``--isotropic``: factor 1 per axis but Z's, from --z-factor or the Z/X spacing.
+
+    A stack whose third-last spatial axis is unnamed (tifffile's ``Q`` or
+    ``I``) counts as Z and is named so in the output.
+    """
+    where = [i for i in range(len(img.axes)) if i != ch]
+    spatial = [img.axes[i] for i in where]
+    if len(spatial) < 3 or spatial[-2:] != ["Y", "X"] or spatial[-3] not in "ZQI":
+        raise CLIError(
+            f"--isotropic needs a Z-stack (axes ...ZYX), got axes {''.join(spatial)}; pass a "
+            "volume, or --channel-axis if the file's axes are mislabelled."
+        )
+    z = args.z_factor
+    if z is None:
+        sizes = img.pixel_size
+        if "Z" not in sizes or "X" not in sizes:
+            raise CLIError(
+                "the file records no Z spacing and X pixel size (ImageJ spacing or OME "
+                "PhysicalSizeZ/X); pass --z-factor (Z spacing / pixel size)."
+            )
+        z = sizes["Z"] / sizes["X"]
+    if not z > 1:
+        raise CLIError(f"the Z factor is {z:g}: Z is not coarser than X; nothing to do.")
+    axes = list(img.axes)
+    axes[where[-3]] = "Z"
+    img.axes = "".join(axes)
+    return {a: (z if a == "Z" else 1.0) for a in [*spatial[:-3], "Z", "Y", "X"]}
+
+
+def _isotropic_file(img, ch, z_factor: float, args):
+    from ._isotropic import isotropic
+
+    return isotropic(
+        img.data,
+        z_factor,
+        axial_sigma=args.axial_sigma,
+        channel_axis=ch,
+        preserve_range=True,
+        adapt={"seconds": args.adapt_seconds, "steps": args.adapt_steps},
+        model=args.model,
+        device=args.device,
+        tile_size=args.tile_size,
+        precision=args.precision,
+        symmetric=not args.fast,
+        ensemble=args.ensemble,
+        noise=args.noise,
+    )
 
 
 def _rescale_file(img, ch, factors, spatial, color, src, args):
@@ -296,7 +353,19 @@ def _check_upscale_args(args) -> None:
     """Refuse bad arguments before any file is read."""
     if args.jobs < 1:
         raise CLIError(f"--jobs must be at least 1, got {args.jobs}.")
-    if any(not f > 0 for f in args.scale):
+    if args.isotropic:
+        if args.scale is not None:
+            raise CLIError("--isotropic sets the Z factor: pass --z-factor (or none), not --scale.")
+        if args.adapt or args.psf_sigma is not None:
+            raise CLIError("--isotropic always adapts (to the lateral planes); drop --adapt "
+                           "and --psf-sigma (the axial PSF is --axial-sigma).")  # fmt: skip
+        if args.z_factor is not None and not args.z_factor > 1:
+            raise CLIError(f"--z-factor must be above 1, got {_fmt(args.z_factor)}.")
+    elif args.scale is None:
+        raise CLIError("pass --scale (one factor for Y and X, or one per axis), or --isotropic.")
+    elif args.z_factor is not None or args.axial_sigma is not None:
+        raise CLIError("--z-factor and --axial-sigma go with --isotropic.")
+    elif any(not f > 0 for f in args.scale):
         raise CLIError(f"--scale must be positive, got {' '.join(map(_fmt, args.scale))}.")
     _check_model(args.model)
     if args.output is not None and args.output.exists() and not args.output.is_dir():
@@ -311,7 +380,8 @@ def _cmd_upscale(args) -> int:
     files = _collect(args.inputs, args.glob, args.recursive, args.list, args.sample)
     if args.sample and args.output is None:
         args.output = Path.cwd()
-    suffix = args.suffix if args.suffix is not None else f"_x{_fmt(max(args.scale))}"
+    default_suffix = "_iso" if args.isotropic else f"_x{_fmt(max(args.scale))}"
+    suffix = args.suffix if args.suffix is not None else default_suffix
     planned, clashes = plan_outputs(files, args.output, suffix)
     if clashes:
         for c in clashes:
@@ -430,6 +500,8 @@ def _run_on_cluster(jobs, args) -> tuple[int, list]:
 def _describe_failure(src: Path, exc: Exception) -> str:
     """One line for a file that failed; unreadable files say so plainly."""
     text = str(exc)
+    if isinstance(exc, CLIError):
+        return text
     unreadable = (
         "failed to read" in text
         or "not a TIFF" in text.lower()
@@ -639,7 +711,8 @@ _EXAMPLES = {
   srcnn-plugin upscale data/ -o up/ --scale 2 --glob '*.tif' --recursive --skip-existing
   srcnn-plugin upscale stack.tif --scale 1 2 2        # per-axis factors (Z Y X)
   srcnn-plugin upscale --list files.txt --scale 3 --dry-run
-  srcnn-plugin upscale noisy.tif --scale 2 --psf-sigma 1.2 --adapt   # fine-tune on it first""",
+  srcnn-plugin upscale noisy.tif --scale 2 --psf-sigma 1.2 --adapt   # fine-tune on it first
+  srcnn-plugin upscale stack.ome.tif --isotropic      # Z factor from the metadata""",
     "adapt": """examples:
   srcnn-plugin adapt cells/*.tif --scale 2 --psf-sigma 1.2 -o cells_x2.pt
   srcnn-plugin upscale cells/ --scale 2 --model cells_x2.pt -o up/
@@ -731,8 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scale",
         type=float,
         nargs="+",
-        required=True,
-        help="one factor for Y and X, or one per spatial axis",
+        help="one factor for Y and X, or one per spatial axis (required unless --isotropic)",
     )
     p.add_argument(
         "-o",
@@ -764,9 +836,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--psf-sigma, --noise and --degradation; see 'srcnn-plugin adapt')",
     )
     p.add_argument(
-        "--adapt-seconds", type=float, default=60.0, help="time budget per image with --adapt"
+        "--adapt-seconds",
+        type=float,
+        default=60.0,
+        help="adaptation time budget per image (--adapt, --isotropic; default 60)",
+    )
+    p.add_argument(
+        "--adapt-steps",
+        type=int,
+        default=600,
+        help="most adaptation steps per image (default 600; a run ending by steps is reproducible)",
     )
     _degradation_arg(p)
+    p.add_argument(
+        "--isotropic",
+        action="store_true",
+        help="make Z-stacks isotropic: super-resolve Z only, learning from the stack's own "
+        "XY planes (output suffix _iso)",
+    )
+    p.add_argument(
+        "--z-factor",
+        type=float,
+        help="with --isotropic: Z spacing / pixel size (default: from ImageJ/OME metadata)",
+    )
+    p.add_argument(
+        "--axial-sigma",
+        type=_psf_arg,
+        help="with --isotropic: axial PSF sigma in XY pixels (default: Z factor / 2)",
+    )
     p.add_argument("--tile-size", type=int, help="output tile side (default: automatic)")
     p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"])
     p.add_argument("--float", action="store_true", help="write float32 instead of input dtype")
