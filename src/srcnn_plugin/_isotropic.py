@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-__all__ = ["isotropic", "axial_pair", "adapt_axial"]
+__all__ = ["isotropic", "isotropic_steps", "axial_pair", "adapt_axial"]
 
 _AXIS_KEEPING = (0, 1, 4, 5)  # identity, mirror, half turn, half turn + mirror
 
@@ -159,10 +159,34 @@ def isotropic(
     >>> isotropic(vol, 2, adapt=False).shape
     (16, 32, 32)
     """
-    from ._adapt import AdaptSettings
     from ._job import drain
+
+    steps = isotropic_steps(
+        volume, z_factor, axial_sigma=axial_sigma, channel_axis=channel_axis, adapt=adapt,
+        preserve_range=preserve_range, **options,
+    )  # fmt: skip
+    return drain(steps, progress)
+
+
+def isotropic_steps(
+    volume,
+    z_factor: float,
+    *,
+    axial_sigma: float | None = None,
+    channel_axis: int | None = None,
+    adapt=True,
+    preserve_range: bool = False,
+    **options,
+):
+    """Generator doing the work of [isotropic][srcnn_plugin.isotropic].
+
+    Yields ``(done, total)`` in hundredths of each phase (adaptation, ZX
+    planes, ZY planes); the result is its return value. Closing it cancels
+    between two steps or tiles (the napari worker does).
+    """
+    from ._adapt import AdaptSettings
     from ._options import Options
-    from ._rescale import _is_dask, rescale_with
+    from ._rescale import _is_dask
     from ._validation import check_channel_axis, check_image_dtype, check_shape
 
     lazy = _is_dask(volume)
@@ -191,15 +215,16 @@ def isotropic(
     else:
         x = np.moveaxis(arr, ch, -1) if ch is not None else arr[..., None]
     settings = AdaptSettings.from_value(adapt)
+    phases = 3 if settings is not None else 2
     if settings is not None:
         # When the guard keeps the starting model, fine_tune has warned.
-        result = drain(adapt_axial(x, z_factor, axial_sigma, opts, settings), progress)
+        result = yield from _phase(adapt_axial(x, z_factor, axial_sigma, opts, settings), 0, phases)
         if result.report["adapted"]:
             opts = opts.replace(model=result.loaded)
     scale = (1.0,) * (n_sp - 3) + (z_factor, 1.0, 1.0)
-    kw = dict(channel_axis=-1, preserve_range=preserve_range, progress=progress)
-    zx = rescale_with(x, scale, opts, **kw)
-    zy = _swap(rescale_with(_swap(x), scale, opts, **kw))
+    zx = yield from _phase(_plane_pass(x, scale, opts, preserve_range), phases - 2, phases)
+    zy = yield from _phase(_plane_pass(_swap(x), scale, opts, preserve_range), phases - 1, phases)
+    zy = _swap(zy)
     if lazy:
         out = (zx + zy) / 2
     else:
@@ -209,6 +234,28 @@ def isotropic(
     if ch is None:
         return out[..., 0]
     return _moveaxis(out, -1, ch) if lazy else np.moveaxis(out, -1, ch)
+
+
+def _phase(steps, k: int, phases: int):
+    """Run one phase generator, yielding its progress as hundredths of all ``phases``."""
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        yield (100 * k + (100 * done) // max(total, 1), 100 * phases)
+
+
+def _plane_pass(x, scale, opts, preserve_range):
+    """Generator: ``rescale`` of the work-layout ``x`` by ``scale`` (lazily for dask)."""
+    from ._rescale import _is_dask, make_plan, rescale_steps, rescale_with
+
+    if _is_dask(x):
+        out = rescale_with(x, scale, opts, channel_axis=-1, preserve_range=preserve_range)
+        yield (1, 1)
+        return out
+    plan = make_plan(x.shape, x.dtype, scale, channel_axis=-1, preserve_range=preserve_range)
+    return (yield from rescale_steps(x, plan, opts))
 
 
 def _swap(x):

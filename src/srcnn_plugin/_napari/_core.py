@@ -25,6 +25,8 @@ __all__ = [
     "upscale_layer",
     "output_name",
     "iter_adapt_layer",
+    "iter_isotropic_layer",
+    "layer_z_factor",
 ]
 
 
@@ -175,6 +177,51 @@ def iter_adapt_layer(
         channel_axis=-1 if layer.rgb else None, color_mode=color,
     )  # fmt: skip
     return result
+
+
+def layer_z_factor(layer) -> float | None:
+    """Z scale over X scale of a 3-D (or more) layer; ``None`` for 2-D layers.
+
+    Examples
+    --------
+    >>> class L:  # a stand-in for a napari layer
+    ...     ndim, scale = 3, (2.0, 0.5, 0.5)
+    >>> layer_z_factor(L())
+    4.0
+    """
+    if layer.ndim < 3:
+        return None
+    return float(layer.scale[-3]) / float(layer.scale[-1])
+
+
+def iter_isotropic_layer(
+    layer, z_factor: float, *, keep_dtype=True, adapt=True, **options
+) -> Iterator[tuple[int, int]]:
+    """Make a Z-stack layer isotropic; yields progress, returns layer data.
+
+    ``z_factor`` multiplies the number of sections (the third-last axis);
+    ``options`` are ``rescale``'s computing options; see
+    [isotropic][srcnn_plugin.isotropic]. The output layer's Z scale is
+    divided by the factor (and its translate set) so it overlays the source.
+    """
+    from .._isotropic import isotropic_steps
+
+    if layer.rgb or layer.ndim < 3:
+        raise ValueError(
+            "Isotropic reconstruction needs a grey Z-stack layer (3-D or more); this layer "
+            f"has {layer.ndim} axes{' and is RGB' if layer.rgb else ''}."
+        )
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    out = yield from isotropic_steps(
+        data, z_factor, adapt=adapt, preserve_range=True, **options
+    )  # fmt: skip
+    if keep_dtype:
+        out = restore_dtype(out, data.dtype)
+    exact = [o / i for o, i in zip(out.shape, data.shape)]
+    scale, translate = overlay_geometry(layer.scale, layer.translate, exact)
+    kwargs = _layer_kwargs(layer, scale, translate, float(z_factor))
+    kwargs["name"] = f"{layer.name} SRCNN isotropic"
+    return [(out, kwargs, "image")]
 
 
 def upscale_layer(layer, factor: float, **kwargs):

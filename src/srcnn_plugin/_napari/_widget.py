@@ -22,7 +22,7 @@ from magicgui.widgets import (
 )
 
 from .._options import ENSEMBLES
-from ._core import iter_adapt_layer, iter_upscale_layers
+from ._core import iter_adapt_layer, iter_isotropic_layer, iter_upscale_layers, layer_z_factor
 
 __all__ = ["SRCNNWidget"]
 
@@ -132,6 +132,13 @@ class SRCNNWidget(Container):
             tooltip="Output tile side in pixels; 0 = automatic. Tiles "
             "bound memory; results do not depend on them.",
         )
+        self.isotropic = CheckBox(
+            text="isotropic Z (Z-stacks)",
+            value=False,
+            tooltip="Super-resolve Z only, by the factor (set from the layer's Z scale / X "
+            "scale), learning from the stack's own XY planes for at most the time budget "
+            "below. The result overlays the source.",
+        )
         self.all_selected = CheckBox(
             text="all selected image layers",
             value=False,
@@ -171,6 +178,7 @@ class SRCNNWidget(Container):
                 self.passes,
                 self.device,
                 self.tile_size,
+                self.isotropic,
                 self.all_selected,
                 self.run_button,
                 self.adapt_label,
@@ -185,6 +193,8 @@ class SRCNNWidget(Container):
         )
         self.model.changed.connect(self._on_model)
         self.all_selected.changed.connect(self._on_all_selected)
+        self.isotropic.changed.connect(self._on_isotropic)
+        self.layer.changed.connect(self._on_isotropic)
 
         self.run_button.clicked.connect(self.run)
         self.adapt_button.clicked.connect(self.adapt)
@@ -216,6 +226,13 @@ class SRCNNWidget(Container):
 
     def _on_model(self, value):
         self.weights.visible = value == _FILE
+
+    def _on_isotropic(self, *_):
+        """With "isotropic Z", the factor is the layer's Z scale / X scale when above 1."""
+        layer = self.layer.value
+        z = layer_z_factor(layer) if (self.isotropic.value and layer is not None) else None
+        if z is not None and z > 1:
+            self.factor.value = round(z, 3)
 
     def _on_all_selected(self, value):
         self.layer.enabled = not value  # the selection, not the picker, says what runs
@@ -250,6 +267,18 @@ class SRCNNWidget(Container):
             return None
         factor = float(self.factor.value)
         names = ", ".join(ly.name for ly in layers)
+        if self.isotropic.value:
+            adapt = {"seconds": float(self.adapt_seconds.value)}
+
+            def isotropic_job(opts):
+                results = []
+                for layer in layers:
+                    results += yield from iter_isotropic_layer(layer, factor, adapt=adapt, **opts)
+                return results
+
+            return self._launch(
+                isotropic_job, self._on_done, f"making {names} isotropic (Z x{factor:g})..."
+            )
         return self._launch(
             lambda opts: iter_upscale_layers(layers, factor, **opts),
             self._on_done,
