@@ -248,3 +248,31 @@ def test_isotropic_option_super_resolves_z_and_overlays(make_napari_viewer, qtbo
     assert first == pytest.approx(src.translate[0])
     assert out.data.dtype == np.float32
     assert out.data.shape == isotropic(vol, 4, adapt=False).shape
+
+
+def test_live_preview_super_resolves_the_view_and_overlays(make_napari_viewer, qtbot, cells):
+    from srcnn_plugin import rescale
+
+    viewer = make_napari_viewer()
+    src = viewer.add_image(cells, scale=(0.5, 0.5), translate=(3.0, -2.0), name="cells")
+    widget = SRCNNWidget(viewer)
+    viewer.camera.center = (3.0 + 50 * 0.5, -2.0 + 60 * 0.5)  # data pixel (50, 60)
+    viewer.camera.zoom = 8.0
+    widget.preview.value = True
+    qtbot.waitUntil(lambda: "cells SRCNN preview" in viewer.layers, timeout=30_000)
+    prev = viewer.layers["cells SRCNN preview"]
+    h, w = viewer.canvas.size
+    assert prev.data.shape[0] <= 2 * (h / 8.0 / 0.5 + 2 * 8 + 2) and prev.data.shape[0] < 400
+    np.testing.assert_allclose(prev.scale, [0.25, 0.25])
+    # the preview's pixel grid lies on the full result's grid: same world positions
+    r0 = round((prev.translate[0] - (3.0 - 0.125)) / 0.25)
+    c0 = round((prev.translate[1] - (-2.0 - 0.125)) / 0.25)
+    assert r0 % 2 == 0 and c0 % 2 == 0  # starts at a source pixel boundary
+    (n, m), (i, j) = prev.data.shape, (r0 // 2, c0 // 2)
+    crop = cells[i : i + n // 2, j : j + m // 2]
+    np.testing.assert_allclose(prev.data, rescale(crop, 2, preserve_range=True), atol=1e-6)
+    # moving the camera refreshes it, without adding layers
+    viewer.camera.center = (3.0 + 20 * 0.5, -2.0 + 30 * 0.5)
+    qtbot.waitUntil(lambda: prev.translate[0] < 3.0 + 20 * 0.5, timeout=30_000)
+    assert len(viewer.layers) == 2 and src.data is cells
+    widget.preview.value = False

@@ -27,6 +27,8 @@ __all__ = [
     "iter_adapt_layer",
     "iter_isotropic_layer",
     "layer_z_factor",
+    "visible_region",
+    "preview_layer",
 ]
 
 
@@ -222,6 +224,70 @@ def iter_isotropic_layer(
     kwargs = _layer_kwargs(layer, scale, translate, float(z_factor))
     kwargs["name"] = f"{layer.name} SRCNN isotropic"
     return [(out, kwargs, "image")]
+
+
+def visible_region(layer, point, center, zoom: float, canvas_size, margin: int = 8):
+    """Data rows and columns of ``layer``'s last two axes in view, with a margin.
+
+    ``point`` is the viewer's world position (all axes), ``center`` and
+    ``zoom`` the camera's (world units per displayed axis, canvas pixels per
+    world unit), ``canvas_size`` the canvas' ``(height, width)`` in pixels.
+    Returns ``(index, (r0, r1, c0, c1))``: the data index of the displayed
+    plane (leading axes) and the clipped box, or ``None`` when nothing of
+    the layer is in view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class L:  # a stand-in for a napari layer with unit scale
+    ...     ndim, rgb, data = 2, False, np.zeros((100, 200))
+    ...     def world_to_data(self, p):
+    ...         return np.asarray(p, float)
+    >>> visible_region(L(), (0, 0), (50, 100), 10.0, (200, 400), margin=0)
+    ((), (40, 60, 80, 120))
+    """
+    half = np.asarray(canvas_size[-2:], float) / (2 * float(zoom))
+    lo = np.asarray(point, float).copy()
+    hi = np.asarray(point, float).copy()
+    lo[-2:] = np.asarray(center[-2:], float) - half
+    hi[-2:] = np.asarray(center[-2:], float) + half
+    a, b = np.asarray(layer.world_to_data(lo)), np.asarray(layer.world_to_data(hi))
+    shape = layer.data.shape[-3:-1] if layer.rgb else layer.data.shape[-2:]
+    r0, c0 = np.floor(np.minimum(a[-2:], b[-2:])).astype(int) - margin
+    r1, c1 = np.ceil(np.maximum(a[-2:], b[-2:])).astype(int) + margin
+    r0, c0 = max(int(r0), 0), max(int(c0), 0)
+    r1, c1 = min(int(r1), shape[0]), min(int(c1), shape[1])
+    if r1 - r0 < 2 or c1 - c0 < 2:
+        return None
+    n_lead = layer.ndim - 2
+    index = tuple(int(np.clip(np.round(a[i]), 0, layer.data.shape[i] - 1)) for i in range(n_lead))
+    return index, (r0, r1, c0, c1)
+
+
+def preview_layer(layer, factor: float, index, box, **options):
+    """Layer data of the super-resolved region ``box`` of plane ``index`` (a preview).
+
+    The crop is super-resolved on its own (its own intensity range and noise
+    level), so it can differ slightly from the full result; it is placed so
+    that it overlays the source.
+    """
+    r0, r1, c0, c1 = box
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    crop = np.asarray(data[index][r0:r1, c0:c1])
+    ch = -1 if layer.rgb else None
+    color = auto_color_mode(crop.shape[-1] if layer.rgb else 1, rgb=layer.rgb)
+    out = rescale_with(crop, factor, Options.from_kwargs(options), channel_axis=ch,
+                       preserve_range=True, color_mode=color)  # fmt: skip
+    out = restore_dtype(out, crop.dtype)
+    s, t = np.asarray(layer.scale[-2:], float), np.asarray(layer.translate[-2:], float)
+    origin = t + np.array([r0, c0]) * s  # world position of the crop's first pixel
+    exact = [out.shape[0] / crop.shape[0], out.shape[1] / crop.shape[1]]
+    scale, translate = overlay_geometry(s, origin, exact)
+    kwargs = _layer_kwargs(layer, scale, translate, float(factor))
+    kwargs["name"] = f"{layer.name} SRCNN preview"
+    for attr in ("rotate", "shear", "axis_labels", "units"):
+        kwargs.pop(attr, None)
+    return out, kwargs
 
 
 def upscale_layer(layer, factor: float, **kwargs):

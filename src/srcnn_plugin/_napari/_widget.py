@@ -22,11 +22,20 @@ from magicgui.widgets import (
 )
 
 from .._options import ENSEMBLES
-from ._core import iter_adapt_layer, iter_isotropic_layer, iter_upscale_layers, layer_z_factor
+from ._core import (
+    iter_adapt_layer,
+    iter_isotropic_layer,
+    iter_upscale_layers,
+    layer_z_factor,
+    preview_layer,
+    visible_region,
+)
 
 __all__ = ["SRCNNWidget"]
 
 _FILE = "weights file..."
+_PREVIEW_MAX_PIXELS = 512 * 512  # input pixels a preview may take (the view, not the image)
+_PREVIEW_DELAY_MS = 300  # wait for the camera to settle
 _AUTO = "auto (for the factor)"
 
 
@@ -145,6 +154,12 @@ class SRCNNWidget(Container):
             tooltip="Upscale every selected image layer, e.g. all channels of a "
             "multichannel image that napari split into layers.",
         )
+        self.preview = CheckBox(
+            text="live preview (visible region)",
+            value=False,
+            tooltip="Super-resolve only what is in view, again whenever the view or slice "
+            "changes (a quick look: the region is normalised on its own).",
+        )
         self.run_button = PushButton(text="Upscale")
         self.adapt_label = Label(value="Adapt to this layer (uses the PSF and noise above):")
         self.adapt_seconds = FloatSpinBox(
@@ -180,6 +195,7 @@ class SRCNNWidget(Container):
                 self.tile_size,
                 self.isotropic,
                 self.all_selected,
+                self.preview,
                 self.run_button,
                 self.adapt_label,
                 self.adapt_seconds,
@@ -194,6 +210,9 @@ class SRCNNWidget(Container):
         self.model.changed.connect(self._on_model)
         self.all_selected.changed.connect(self._on_all_selected)
         self.isotropic.changed.connect(self._on_isotropic)
+        self.preview.changed.connect(self._on_preview_toggled)
+        self._preview_worker = None
+        self._preview_timer = None
         self.layer.changed.connect(self._on_isotropic)
 
         self.run_button.clicked.connect(self.run)
@@ -233,6 +252,74 @@ class SRCNNWidget(Container):
         z = layer_z_factor(layer) if (self.isotropic.value and layer is not None) else None
         if z is not None and z > 1:
             self.factor.value = round(z, 3)
+
+    def _on_preview_toggled(self, on: bool):
+        camera, dims = self._viewer.camera.events, self._viewer.dims.events
+        for emitter in (camera.center, camera.zoom, dims.current_step):
+            if on:
+                emitter.connect(self._schedule_preview)
+            else:
+                emitter.disconnect(self._schedule_preview)
+        if on:
+            self._schedule_preview()
+
+    def _schedule_preview(self, *_):
+        """Restart the settle timer; the preview runs once the view stops changing."""
+        from qtpy.QtCore import QTimer
+
+        if self._preview_timer is None:
+            self._preview_timer = QTimer()
+            self._preview_timer.setSingleShot(True)
+            self._preview_timer.timeout.connect(self.update_preview)
+        self._preview_timer.start(_PREVIEW_DELAY_MS)
+
+    def update_preview(self):
+        """Super-resolve the visible region of the chosen layer in a worker."""
+        from napari.qt.threading import thread_worker
+
+        layer = self.layer.value
+        if not self.preview.value or layer is None or self._preview_worker is not None:
+            return None
+        v = self._viewer
+        region = visible_region(layer, v.dims.point, v.camera.center, v.camera.zoom,
+                                v.canvas.size)  # fmt: skip
+        if region is None:
+            return None
+        index, (r0, r1, c0, c1) = region
+        if (r1 - r0) * (c1 - c0) > _PREVIEW_MAX_PIXELS:
+            self.status.value = "preview: zoom in (the view is too large to preview)"
+            return None
+        try:
+            opts = self._options()
+        except ValueError:
+            return None
+        factor = float(self.factor.value)
+
+        @thread_worker(ignore_errors=True)
+        def work():
+            return preview_layer(layer, factor, index, (r0, r1, c0, c1), **opts)
+
+        worker = work()
+        worker.returned.connect(self._show_preview)
+        worker.errored.connect(lambda exc: setattr(self.status, "value", f"preview: {exc}"))
+        worker.finished.connect(self._preview_done)
+        self._preview_worker = worker
+        worker.start()
+        return worker
+
+    def _preview_done(self):
+        self._preview_worker = None
+
+    def _show_preview(self, result):
+        data, kwargs = result
+        name = kwargs["name"]
+        if name in self._viewer.layers:
+            old = self._viewer.layers[name]
+            old.data = data
+            old.scale, old.translate = kwargs["scale"], kwargs["translate"]
+        else:
+            self._viewer.add_image(data, **kwargs)
+        self.status.value = "preview updated"
 
     def _on_all_selected(self, value):
         self.layer.enabled = not value  # the selection, not the picker, says what runs
