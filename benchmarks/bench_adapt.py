@@ -58,7 +58,7 @@ def _cases(s: int):
     return [(Degradation("binning", psf=s / 2), "binning"), (Degradation("bicubic"), "bicubic")]
 
 
-def run(name: str, data, scales, limit=None) -> list[dict]:
+def run(name: str, data, scales, limit=None, records=None) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
     rows = []
@@ -85,6 +85,15 @@ def run(name: str, data, scales, limit=None) -> list[dict]:
                 rec["spline"].append(psnr(hr, spline, s, span) - default)
                 rec["stated"].append(psnr(hr, stated, s, span) - default)
                 rec["adapted"].append(psnr(hr, up(lr), s, span) - default)
+                if records is not None:
+                    rep = up.adaptation
+                    records.append(
+                        {
+                            "data": name, "plane": data[i][0], "scale": s, "recorded": str(deg),
+                            "holdout_gain": rep["holdout_psnr_after"] - rep["holdout_psnr_before"],
+                            "adapted_gain": rec["adapted"][-1], "kept": rec["kept"][-1],
+                        }
+                    )  # fmt: skip
             adapted = np.array(rec["adapted"])
             rows.append(
                 {
@@ -132,13 +141,23 @@ def main(argv=None):
     ap.add_argument("--scales", type=int, nargs="+", default=[2, 3])
     ap.add_argument("--limit", type=int, default=None, help="first N planes of each dataset")
     ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument(
+        "--per-plane",
+        type=Path,
+        help="also write each plane's held-out (internal) and true gains to this JSON file",
+    )
     args = ap.parse_args(argv)
-    rows = []
+    rows, records = [], [] if args.per_plane else None
     for ds in args.datasets:
         if ds == "set14":
-            rows += run("Set14", set14_planes(), args.scales, args.limit)
+            rows += run("Set14", set14_planes(), args.scales, args.limit, records)
         else:
-            rows += run("microscopy-dev", microscopy_planes(MICROSCOPY), args.scales, args.limit)
+            data = microscopy_planes(MICROSCOPY)
+            rows += run("microscopy-dev", data, args.scales, args.limit, records)
+        if records is not None:
+            import json
+
+            args.per_plane.write_text(json.dumps(records, indent=1))
     print("\nGains in dB over the bundled default (rescale with nothing stated)\n")
     print(markdown(rows))
     if not args.no_timing:
