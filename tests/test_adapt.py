@@ -151,6 +151,13 @@ def test_channels_stacks_and_dask_are_accepted(rng):
     assert up.adaptation["source_shapes"] == [[12, 96, 96]]
 
 
+def test_planes_smaller_than_a_patch_are_left_out(blurred):
+    _, lr = blurred
+    tiny = lr[:24, :24]
+    up = Upscaler(2, device="cpu").adapt([lr, tiny], steps=5, every=5, min_gain=-99)
+    assert up.adaptation["planes"] == 2 and up.adaptation["steps"] == 5
+
+
 def test_closing_the_generator_cancels(blurred):
     _, lr = blurred
     steps = adapt_steps(lr, 2, Options(device="cpu"), AdaptSettings(steps=1000))

@@ -384,12 +384,13 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, transforms=N
         held.append(hold)
         held_noise.append(cond)
     halo = cfg.halo
-    side = min(min(t.shape) for t, *_ in train_pairs)
+    # Planes smaller than a patch are left out (PatchSampler.from_pairs), unless all are.
+    side = max(min(t.shape) for t, *_ in train_pairs)
     patch = min(settings.patch, side)
     if patch < 2 * halo + 5:
         raise ValueError(
-            f"The images are too small to adapt on: the training part of a plane is {side} "
-            f"pixels across, at least {2 * halo + 5} are needed (planes of about "
+            f"The images are too small to adapt on: the training part of the largest plane "
+            f"is {side} pixels across, at least {2 * halo + 5} are needed (planes of about "
             f"{math.ceil((2 * halo + 5) / (1 - settings.holdout))} pixels per side at the input)."
         )
     dev = resolve_device(device)
