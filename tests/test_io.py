@@ -128,3 +128,75 @@ def test_png_round_trip_keeps_mode_and_dtype(tmp_path, mode):
                  "-q"]) == 0  # fmt: skip
     out = iio.imread(tmp_path / "o" / "a_x2.png")
     assert out.dtype == np.uint8 and out.shape == (40, 60, *shape[2:])
+
+
+def _rich_ome(path, planes=True):
+    """An OME-TIFF (Z, C, Y, X) = (2, 2, 16, 16) with instrument, annotations, ROI, planes."""
+    tifffile.imwrite(
+        path,
+        np.arange(2 * 2 * 16 * 16, dtype=np.uint16).reshape(2, 2, 16, 16),
+        ome=True,
+        metadata={"axes": "ZCYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2,
+                  "PhysicalSizeZ": 1.0, "Channel": {"Name": ["DAPI", "GFP"]}},
+    )  # fmt: skip
+    with tifffile.TiffFile(path) as tf:
+        xml = tf.ome_metadata
+    instrument = (
+        '<Instrument ID="Instrument:0"><Objective ID="Objective:0:0" NominalMagnification='
+        '"63.0" LensNA="1.4"/></Instrument>'
+    )
+    xml = xml.replace("<Image ", instrument + "<Image ", 1)
+    xml = xml.replace('Name="DAPI"', 'Name="DAPI" EmissionWavelength="461" Color="65535"')
+    xml = xml.replace(
+        "<Pixels ",
+        "<AcquisitionDate>2026-11-01T10:00:00</AcquisitionDate><Description>fixed cells"
+        '</Description><InstrumentRef ID="Instrument:0"/><ObjectiveSettings ID="Objective:0:0"'
+        ' RefractiveIndex="1.515"/><Pixels TimeIncrement="2.5" ',
+        1,
+    )
+    plane_xml = "".join(
+        f'<Plane TheZ="{z}" TheC="{c}" TheT="0" ExposureTime="0.1" PositionZ="{z}.0"/>'
+        for z in range(2)
+        for c in range(2)
+    )
+    xml = xml.replace("</Pixels>", (plane_xml if planes else "") + "</Pixels>")
+    xml = xml.replace("</Image>", '<ROIRef ID="ROI:0"/></Image>')
+    xml = xml.replace(
+        "</OME>",
+        '<StructuredAnnotations><CommentAnnotation ID="Annotation:0"><Value>batch 7</Value>'
+        '</CommentAnnotation></StructuredAnnotations><ROI ID="ROI:0"><Union><Point ID='
+        '"Shape:0" X="3" Y="4"/></Union></ROI></OME>',
+    )
+    tifffile.tiffcomment(path, xml.encode())
+
+
+@pytest.mark.parametrize(("factors", "z_changes"), [({"Y": 2, "X": 2}, False),
+                                                   ({"Z": 2}, True)])  # fmt: skip
+def test_ome_fields_that_stay_true_are_kept(tmp_path, factors, z_changes):
+    _rich_ome(tmp_path / "in.ome.tif")
+    img = read_image(tmp_path / "in.ome.tif")
+    shape = [n * factors.get(a, 1) for a, n in zip(img.axes, img.data.shape)]
+    write_image(tmp_path / "out.ome.tif", img.scaled(np.zeros(shape, np.uint16), factors))
+    with tifffile.TiffFile(tmp_path / "out.ome.tif") as tf:
+        xml = tf.ome_metadata
+        assert tf.series[0].shape == tuple(shape)
+    # kept: instrument, objective, acquisition, description, channel settings, annotations
+    for kept in (
+        'LensNA="1.4"',
+        "<AcquisitionDate>2026-11-01T10:00:00",
+        "fixed cells",
+        'InstrumentRef ID="Instrument:0"',
+        'RefractiveIndex="1.515"',
+        'EmissionWavelength="461"',
+        'Name="GFP"',
+        "batch 7",
+        'TimeIncrement="2.5"',
+    ):
+        assert kept in xml, kept  # fmt: skip
+    # updated: sizes and physical sizes
+    n_x = shape[img.axes.index("X")]
+    assert f'SizeX="{n_x}"' in xml
+    assert f'PhysicalSizeX="{0.2 / factors.get("X", 1):g}"' in xml
+    # never false: ROIs are in old pixels; planes only while the stack is unchanged
+    assert "ROI" not in xml
+    assert ("<Plane " in xml) is not z_changes

@@ -106,6 +106,121 @@ def _ome_sizes(xml: str) -> tuple[dict, str | None]:
     return sizes, unit
 
 
+# OME elements kept from the source file. Top level: everything but other images and ROIs
+# (their coordinates are in the old pixels). In the image: everything but the pixels
+# (written anew) and ROI references.
+_OME_TOP_BEFORE_IMAGE = (
+    "Rights", "Project", "Dataset", "Folder", "Experiment", "Plate", "Screen",
+    "Experimenter", "ExperimenterGroup", "Instrument",
+)  # fmt: skip
+_OME_TOP_AFTER_IMAGE = ("StructuredAnnotations",)
+_OME_PIXELS_KEPT = ("TimeIncrement", "TimeIncrementUnit")
+
+
+def merge_ome(source: str, written: str) -> str:
+    """OME-XML of a written (upscaled) file with what stays true from its source's.
+
+    ``written`` is what tifffile wrote for the new pixels (sizes, physical
+    sizes, channel names, TiffData). From ``source`` (its first image) come:
+    instrument, experimenters, projects, annotations and the other top-level
+    elements except ROIs; the image's name, acquisition date, description,
+    instrument and objective settings, imaging environment and stage label;
+    each channel's attributes and settings (wavelengths, colour, fluor,
+    detector and light source) when the channel count is unchanged; the time
+    increment; and the planes (time stamps, exposure, stage positions) when
+    no plane axis (Z, C, T) changed its length. ROIs and ROI references are
+    dropped (their coordinates are in the old pixels), as are the planes
+    when the stack changed.
+
+    Examples
+    --------
+    >>> ns = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
+    >>> src = (f'<OME xmlns="{ns}"><Instrument ID="Instrument:0"/>'
+    ...        '<Image ID="Image:0" Name="cells"><AcquisitionDate>2026-01-01T00:00:00'
+    ...        '</AcquisitionDate><Pixels ID="Pixels:0" SizeX="8" SizeY="8" SizeZ="1" '
+    ...        'SizeC="1" SizeT="1"/><ROIRef ID="ROI:0"/></Image><ROI ID="ROI:0"/></OME>')
+    >>> new = (f'<OME xmlns="{ns}"><Image ID="Image:0"><Pixels ID="Pixels:0" '
+    ...        'SizeX="16" SizeY="16" SizeZ="1" SizeC="1" SizeT="1"/></Image></OME>')
+    >>> out = merge_ome(src, new)
+    >>> "Instrument:0" in out, 'Name="cells"' in out, "ROI" in out, 'SizeX="16"' in out
+    (True, True, False, True)
+    """
+    import copy
+    import xml.etree.ElementTree as ET
+
+    try:
+        old_root, new_root = ET.fromstring(source), ET.fromstring(written)
+    except ET.ParseError:
+        return written
+    ns = new_root.tag[: new_root.tag.index("}") + 1] if new_root.tag.startswith("{") else ""
+    ons = old_root.tag[: old_root.tag.index("}") + 1] if old_root.tag.startswith("{") else ""
+    for prefix, uri in (("", ns[1:-1]), ("xsi", "http://www.w3.org/2001/XMLSchema-instance")):
+        if uri:
+            ET.register_namespace(prefix, uri)
+
+    def local(el) -> str:
+        return el.tag.rsplit("}", 1)[-1]
+
+    def renamespaced(el):
+        el = copy.deepcopy(el)
+        for e in el.iter():
+            if ons != ns and e.tag.startswith(ons):
+                e.tag = ns + e.tag[len(ons) :]
+        return el
+
+    old_image, new_image = old_root.find(f"{ons}Image"), new_root.find(f"{ns}Image")
+    if old_image is None or new_image is None:
+        return written
+    # Top level, in the schema's order around the image.
+    position = list(new_root).index(new_image)
+    for el in old_root:
+        name = local(el)
+        if name in _OME_TOP_BEFORE_IMAGE:
+            new_root.insert(position, renamespaced(el))
+            position += 1
+        elif name in _OME_TOP_AFTER_IMAGE:
+            new_root.append(renamespaced(el))
+    # The image: its attributes and the elements around the pixels.
+    for key, value in old_image.attrib.items():
+        if key != "ID":
+            new_image.set(key, value)
+    new_pixels = new_image.find(f"{ns}Pixels")
+    at = list(new_image).index(new_pixels)
+    after = False
+    for el in old_image:
+        name = local(el)
+        if name == "Pixels":
+            after = True
+        elif name != "ROIRef":
+            if after:
+                new_image.append(renamespaced(el))
+            else:
+                new_image.insert(at, renamespaced(el))
+                at += 1
+    old_pixels = old_image.find(f"{ons}Pixels")
+    if old_pixels is None:
+        return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(new_root, encoding="unicode")
+    for key in _OME_PIXELS_KEPT:
+        if key in old_pixels.attrib:
+            new_pixels.set(key, old_pixels.attrib[key])
+    old_channels = old_pixels.findall(f"{ons}Channel")
+    new_channels = new_pixels.findall(f"{ns}Channel")
+    if len(old_channels) == len(new_channels):
+        for old, new in zip(old_channels, new_channels):
+            for key, value in old.attrib.items():
+                if key not in ("ID", "SamplesPerPixel"):
+                    new.set(key, value)
+            for child in list(new):
+                new.remove(child)
+            for child in old:
+                new.append(renamespaced(child))
+    same_stack = all(old_pixels.get(f"Size{a}") == new_pixels.get(f"Size{a}") for a in "ZCT")
+    if same_stack:
+        for plane in old_pixels.findall(f"{ons}Plane"):
+            new_pixels.append(renamespaced(plane))
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(new_root, encoding="unicode")
+
+
 def _read_tiff(path: Path) -> ImageFile:
     import tifffile
 
@@ -121,6 +236,7 @@ def _read_tiff(path: Path) -> ImageFile:
             names = _ome_channel_names(tf.ome_metadata)
             if names:
                 extra["ome_channels"] = names
+            extra["ome_xml"] = tf.ome_metadata
         elif tf.is_imagej:
             kind = "imagej"
             meta = dict(tf.imagej_metadata or {})
@@ -218,6 +334,10 @@ def _write_tiff(tmp: Path, img: ImageFile) -> None:
             kw["resolution"] = img.extra["tiff_resolution"]
             kw["resolutionunit"] = img.extra.get("resolutionunit", 1)
         tifffile.imwrite(tmp, data, ome=True, metadata=meta, photometric=_photometric(axes), **kw)
+        if img.extra.get("ome_xml"):
+            with tifffile.TiffFile(tmp) as tf:
+                written = tf.ome_metadata
+            tifffile.tiffcomment(tmp, merge_ome(img.extra["ome_xml"], written).encode("utf-8"))
     elif img.kind == "imagej" and data.dtype in (np.uint8, np.uint16, np.float32):
         meta = dict(img.extra.get("imagej", {}))
         meta["axes"] = axes
