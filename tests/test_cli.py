@@ -273,8 +273,12 @@ def test_progress_without_a_terminal_is_plain_lines(folder, tmp_path, capsys):
 def test_batch_on_local_worker_processes(folder, tmp_path, capsys):
     pytest.importorskip("distributed")
     out, ref = tmp_path / "par", tmp_path / "seq"
-    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--jobs", "2"]) == 0
-    assert "4 written, 0 skipped, 0 failed" in capsys.readouterr().out
+    assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "--jobs", "2", "-v"]) == 0
+    captured = capsys.readouterr()
+    assert "4 written, 0 skipped, 0 failed" in captured.out
+    # the workers' tile progress reaches the client as plain lines
+    assert re.search(r"cam\.png: \d+/\d+ tiles", captured.err)
+    assert "\x1b" not in captured.err
     assert main(["upscale", str(folder), "-s", "2", "-o", str(ref), "-q"]) == 0
     for f in sorted(ref.iterdir()):
         assert (out / f.name).read_bytes() == f.read_bytes() or f.suffix == ".tif"

@@ -184,22 +184,42 @@ def _tile_progress(args, data, factors, name: str = ""):
         out_px *= f
     if not (args.verbose > 0 or out_px > 16e6):
         return False
+    if getattr(args, "relay_progress", False):
+        return _PlainProgress(name, _relay)
     if sys.stderr.isatty():
         return True
     return _PlainProgress(name)
 
 
 class _PlainProgress:
-    """``(done, total)`` callback writing a line to stderr at every further 10 %."""
+    """``(done, total)`` callback writing a line at every further 10 % of the tiles.
 
-    def __init__(self, name: str):
-        self.name, self.shown = name, -1
+    ``write`` gets the line: stderr by default; on cluster workers ``_relay``,
+    which sends it to the client (``_run_on_cluster`` prints it).
+    """
+
+    def __init__(self, name: str, write=None):
+        self.name, self.shown, self.write = name, -1, write or _to_stderr
 
     def __call__(self, done: int, total: int) -> None:
         tenth = 10 * done // max(total, 1)
         if tenth > self.shown:
             self.shown = tenth
-            print(f"{self.name}: {done}/{total} tiles", file=sys.stderr, flush=True)
+            self.write(f"{self.name}: {done}/{total} tiles")
+
+
+_PROGRESS_TOPIC = "srcnn-plugin-progress"
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _relay(line: str) -> None:
+    """Send a progress line from a dask.distributed worker to the client."""
+    from distributed import get_worker
+
+    get_worker().log_event(_PROGRESS_TOPIC, line)
 
 
 def _read(src: Path, channel_axis: str):
@@ -449,7 +469,11 @@ def _run_here(jobs, args, failed: list) -> int:
 
 
 def _upscale_task(src: Path, dst: Path, args) -> tuple[bool, str]:
-    """One file on a worker: ``(written, message)``; failures come back as messages."""
+    """One file on a worker: ``(written, message)``; failures come back as messages.
+
+    Tile progress (big images, or ``-v``) is relayed to the client as plain lines.
+    """
+    args = argparse.Namespace(**{**vars(args), "relay_progress": True})
     try:
         return True, _upscale_one(src, dst, args)
     except Exception as exc:  # reported by the client, the batch goes on
@@ -476,6 +500,8 @@ def _run_on_cluster(jobs, args) -> tuple[int, list]:
         )
         client = Client(cluster)
     done, failed = 0, []
+    if not args.quiet:
+        client.subscribe_topic(_PROGRESS_TOPIC, lambda event: _to_stderr(str(event[1])))
     try:
         futures = {
             client.submit(_upscale_task, src, dst, args, pure=False): src for src, dst in jobs
