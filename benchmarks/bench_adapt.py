@@ -58,7 +58,7 @@ def _cases(s: int):
     return [(Degradation("binning", psf=s / 2), "binning"), (Degradation("bicubic"), "bicubic")]
 
 
-def run(name: str, data, scales, limit=None, records=None) -> list[dict]:
+def run(name: str, data, scales, limit=None, records=None, save=None) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
     rows = []
@@ -111,6 +111,8 @@ def run(name: str, data, scales, limit=None, records=None) -> list[dict]:
                 }
             )
             print(markdown(rows[-1:]).splitlines()[-1], flush=True)
+            if save is not None:
+                save()  # per-plane records so far, in case the run is cut short
     return rows
 
 
@@ -148,16 +150,19 @@ def main(argv=None):
     )
     args = ap.parse_args(argv)
     rows, records = [], [] if args.per_plane else None
+
+    def save():
+        import json
+
+        args.per_plane.write_text(json.dumps(records, indent=1))
+
+    save = save if records is not None else None
     for ds in args.datasets:
         if ds == "set14":
-            rows += run("Set14", set14_planes(), args.scales, args.limit, records)
+            rows += run("Set14", set14_planes(), args.scales, args.limit, records, save)
         else:
             data = microscopy_planes(MICROSCOPY)
-            rows += run("microscopy-dev", data, args.scales, args.limit, records)
-        if records is not None:
-            import json
-
-            args.per_plane.write_text(json.dumps(records, indent=1))
+            rows += run("microscopy-dev", data, args.scales, args.limit, records, save)
     print("\nGains in dB over the bundled default (rescale with nothing stated)\n")
     print(markdown(rows))
     if not args.no_timing:
