@@ -205,7 +205,7 @@ def isotropic_figure():
         "isotropic(vol, 4)": srcnn_plugin.isotropic(lr, 4, preserve_range=True)[:, y],
         "truth": truth[:, y],
     }
-    fig, axes = plt.subplots(1, 5, figsize=(13, 3.6), dpi=110)
+    fig, axes = plt.subplots(1, 5, figsize=(13, 2.7), dpi=110)
     for ax, (title, sec) in zip(axes, panels.items()):
         ax.imshow(sec, cmap="gray", vmin=truth.min(), vmax=truth.max(), interpolation="nearest")
         if title != "truth" and not title.startswith("recorded"):
