@@ -110,6 +110,9 @@ def test_save_and_load_reproduce_the_adapted_model(blurred, tmp_path):
     assert meta["adaptation"]["source_shapes"] == [list(lr.shape)]
     assert meta["adaptation"]["psf_sigma"] == 1.0
     assert meta["blur_default"] == pytest.approx(0.5)
+    from srcnn_plugin.models.registry import blur_default
+
+    assert blur_default(str(path)) == pytest.approx(0.5)  # what evaluate tells it, too
     # no image is stored: only the network's own tensors
     state = torch.load(path, weights_only=True)["state_dict"]
     assert set(state) == set(up._loaded.model.state_dict())
@@ -163,6 +166,8 @@ def test_closing_the_generator_cancels(blurred):
     steps = adapt_steps(lr, 2, Options(device="cpu"), AdaptSettings(steps=1000))
     assert next(steps) == (1, 1000)
     steps.close()  # no further step runs, no exception
+    with pytest.raises(StopIteration):
+        next(steps)
 
 
 def test_the_time_budget_stops_training(blurred):

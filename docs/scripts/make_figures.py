@@ -101,12 +101,32 @@ def psnr_vs_scale():
     fig.savefig(FIG / "psnr_vs_scale.png")
 
 
-def noisy_acquisition():
+def _panels(panels: dict, truth, name: str) -> None:
+    """A 2 x 3 grid of same-range grey panels, each result titled with its PSNR to ``truth``.
+
+    Panels named "truth" or starting with "recorded" get no PSNR; 2 pixels are
+    shaved at each border, and PSNR is over the truth's range.
+    """
     import matplotlib
-    import tifffile
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    span = float(np.ptp(truth))
+    fig, axes = plt.subplots(2, 3, figsize=(9, 6.9), dpi=110)
+    for ax, (title, img) in zip(axes.ravel(), panels.items()):
+        ax.imshow(img, cmap="gray", vmin=truth.min(), vmax=truth.max(), interpolation="nearest")
+        if title != "truth" and not title.startswith("recorded"):
+            err = float(np.sqrt(np.mean((img[2:-2, 2:-2] - truth[2:-2, 2:-2]) ** 2)))
+            title += f"\nPSNR {20 * np.log10(span / err):.1f} dB"
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(FIG / name)
+
+
+def noisy_acquisition():
+    import tifffile
     from skimage.transform import rescale as sk_rescale
 
     from srcnn_plugin.degradations import Degradation
@@ -116,7 +136,6 @@ def noisy_acquisition():
         print("skip noisy_acquisition: ../shared/datasets/microscopy-dev not found")
         return
     hr = tifffile.imread(path).astype(np.float64)[:192, :192]
-    span = float(np.ptp(hr))
     lr = Degradation("binning", psf=1.0, read=0.03).apply(hr, 2, rng=np.random.default_rng(0))
     panels = {
         "recorded: PSF, x2 binning, 3 % noise": np.kron(lr, np.ones((2, 2))),
@@ -126,24 +145,11 @@ def noisy_acquisition():
         "default, PSF stated": srcnn_plugin.rescale(lr, 2, psf_sigma=1.0),
         "truth": hr,
     }
-    fig, axes = plt.subplots(2, 3, figsize=(9, 6.9), dpi=110)
-    for ax, (title, img) in zip(axes.ravel(), panels.items()):
-        ax.imshow(img, cmap="gray", vmin=hr.min(), vmax=hr.max(), interpolation="nearest")
-        if title not in ("truth",) and not title.startswith("recorded"):
-            err = float(np.sqrt(np.mean((img[2:-2, 2:-2] - hr[2:-2, 2:-2]) ** 2)))
-            title += f"\nPSNR {20 * np.log10(span / err):.1f} dB"
-        ax.set_title(title, fontsize=9)
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(FIG / "noisy_acquisition.png")
+    _panels(panels, hr, "noisy_acquisition.png")
 
 
 def adaptation():
-    import matplotlib
     import tifffile
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from skimage.transform import rescale as sk_rescale
 
     from srcnn_plugin.degradations import Degradation
@@ -157,7 +163,6 @@ def adaptation():
     adapted = srcnn_plugin.Upscaler(2, preserve_range=True).adapt(lr_full, psf_sigma=1.0)
     crop = (slice(0, 192), slice(0, 192))
     hr, lr = full[crop], lr_full[:96, :96]
-    span = float(np.ptp(hr))
     panels = {
         "recorded: PSF 1 px, x2 binning": np.kron(lr, np.ones((2, 2))),
         "cubic spline": sk_rescale(lr_full, 2, order=3, preserve_range=True)[crop],
@@ -167,16 +172,7 @@ def adaptation():
         "adapted to the image": adapted(lr_full)[crop],
         "truth": hr,
     }  # fmt: skip
-    fig, axes = plt.subplots(2, 3, figsize=(9, 6.9), dpi=110)
-    for ax, (title, img) in zip(axes.ravel(), panels.items()):
-        ax.imshow(img, cmap="gray", vmin=hr.min(), vmax=hr.max(), interpolation="nearest")
-        if title not in ("truth",) and not title.startswith("recorded"):
-            err = float(np.sqrt(np.mean((img[2:-2, 2:-2] - hr[2:-2, 2:-2]) ** 2)))
-            title += f"\nPSNR {20 * np.log10(span / err):.1f} dB"
-        ax.set_title(title, fontsize=9)
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(FIG / "adaptation.png")
+    _panels(panels, hr, "adaptation.png")
 
 
 def isotropic_figure():

@@ -47,6 +47,7 @@ __all__ = [
     "adapt_options",
     "fine_tune",
     "internal_pair",
+    "pair_from_son",
 ]
 
 _MAX_PLANES = 8
@@ -181,13 +182,24 @@ def internal_pair(plane: np.ndarray, factor: float, degradation, noise: float, r
     >>> t.shape, x.shape
     ((40, 40), (40, 40))
     """
-    from ._imresize import imresize
-    from .degradations import estimate_noise
-
     if float(factor).is_integer():
         s = int(factor)
         plane = plane[: plane.shape[0] - plane.shape[0] % s, : plane.shape[1] - plane.shape[1] % s]
-    son = degradation.shrink(plane, factor)
+    return pair_from_son(plane, degradation.shrink(plane, factor), noise, rng)
+
+
+def pair_from_son(plane: np.ndarray, son: np.ndarray, noise: float, rng):
+    """``(target, input, noise)``: ``son`` topped up to ``noise`` and enlarged to ``plane``.
+
+    The shared end of every internal pair (isotropic and one-axis ones): the
+    recording ``son`` of ``plane`` gets Gaussian noise up to the plane's own
+    level, is enlarged with MATLAB bicubic to the plane's shape (as
+    ``rescale`` enlarges before the network), and its measured noise is what
+    a noise-aware model is told.
+    """
+    from ._imresize import imresize
+    from .degradations import estimate_noise
+
     left = noise**2 - estimate_noise(son) ** 2
     if left > 0:
         son = son + rng.normal(0.0, math.sqrt(left), son.shape)
@@ -217,10 +229,10 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     """
     from ._dtype import model_affine
     from ._plan import _plane_order, _to_work, make_plan
-    from ._validation import check_noise
+    from ._rescale import _is_dask
+    from ._validation import check_finite_range, check_noise
 
-    lazy = type(image).__module__.startswith("dask.")
-    arr = image if lazy else np.asarray(image)
+    arr = image if _is_dask(image) else np.asarray(image)
     plan = make_plan(arr.shape, arr.dtype, scale, channel_axis=channel_axis, color_mode=color_mode)
     if plan.plane is None:
         raise ValueError(
@@ -250,8 +262,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     stack = np.stack(crops)
     lo = stack.min(axis=(0, 2, 3))
     hi = stack.max(axis=(0, 2, 3))
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise ValueError("The image contains NaN or infinite values; adaptation needs finite ones.")
+    check_finite_range(lo, hi)
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
     levels = check_noise(noise, plan.work_in[-1])
@@ -336,9 +347,9 @@ def adapt_steps(
     cfg = base.config
     psf = check_psf_sigma(options.psf_sigma)
     if psf is None:
-        from ._job import blur_default_of
+        from .models.registry import blur_default
 
-        psf = blur_default_of(model_name, base) * factor
+        psf = blur_default(model_name) * factor
     blur = float(psf) / factor if cfg.blur_aware else None
     degradation = Degradation(settings.degradation, psf=float(psf))
     rng = np.random.default_rng([settings.seed, 11])

@@ -41,17 +41,12 @@ def axial_pair(plane: np.ndarray, factor: float, sigma: float, noise: float, rng
     >>> t.shape, x.shape
     ((40, 30), (40, 30))
     """
-    from ._imresize import imresize
-    from .degradations import axial, estimate_noise
+    from ._adapt import pair_from_son
+    from .degradations import axial
 
     if float(factor).is_integer():
         plane = plane[: plane.shape[0] - plane.shape[0] % int(factor)]
-    son = axial(plane, factor, sigma, axis=0)
-    left = noise**2 - estimate_noise(son) ** 2
-    if left > 0:
-        son = son + rng.normal(0.0, math.sqrt(left), son.shape)
-    inp = imresize(son, output_shape=plane.shape)
-    return plane.astype(np.float32), inp.astype(np.float32), estimate_noise(son)
+    return pair_from_son(plane, axial(plane, factor, sigma, axis=0), noise, rng)
 
 
 def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
@@ -209,11 +204,8 @@ def isotropic_steps(
     if not (math.isfinite(axial_sigma) and axial_sigma >= 0):
         raise ValueError(f"axial_sigma must be >= 0 (lateral pixels), got {axial_sigma!r}.")
     opts = Options.from_kwargs({**options, "psf_sigma": None})
-    if lazy:
-        x = arr if ch is None else _moveaxis(arr, ch, -1)
-        x = x[..., None] if ch is None else x
-    else:
-        x = np.moveaxis(arr, ch, -1) if ch is not None else arr[..., None]
+    # Work layout (..., Z, Y, X, C); np.moveaxis keeps a dask array lazy.
+    x = np.moveaxis(arr, ch, -1) if ch is not None else arr[..., None]
     settings = AdaptSettings.from_value(adapt)
     phases = 3 if settings is not None else 2
     if settings is not None:
@@ -231,9 +223,7 @@ def isotropic_steps(
         out = zx
         out += zy
         out *= 0.5
-    if ch is None:
-        return out[..., 0]
-    return _moveaxis(out, -1, ch) if lazy else np.moveaxis(out, -1, ch)
+    return out[..., 0] if ch is None else np.moveaxis(out, -1, ch)
 
 
 def _phase(steps, k: int, phases: int):
@@ -261,9 +251,3 @@ def _plane_pass(x, scale, opts, preserve_range):
 def _swap(x):
     """Swap Y and X of a work-layout array ``(..., Z, Y, X, C)``."""
     return x.swapaxes(-3, -2)
-
-
-def _moveaxis(x, src, dst):
-    import dask.array as da
-
-    return da.moveaxis(x, src, dst)

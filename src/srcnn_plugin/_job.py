@@ -23,7 +23,7 @@ from ._plan import RescalePlan, _mixed_minmax, _plane_order, _pre_resample, _to_
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_noise, check_psf_sigma
 
-__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain", "blur_default_of"]
+__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain"]
 
 # Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
 # tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
@@ -139,8 +139,7 @@ def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
     """The PSF (input pixels) a blur-aware model is told; ``None`` for other models.
 
     ``psf_sigma`` is in output pixels; ``None`` takes the model's default
-    (``blur_default`` of its registry entry: chosen on validation data), or
-    0 (pixel integration only) for weights files.
+    ([blur_default][srcnn_plugin.models.registry.blur_default]).
     """
     psf_sigma = check_psf_sigma(psf_sigma)
     if not loaded.config.blur_aware:
@@ -151,24 +150,12 @@ def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
             )
         return None
     if psf_sigma is None:
-        return blur_default_of(model, loaded)
+        from .models.registry import blur_default
+
+        return blur_default(model)
     p, q = plan.plane
     factor = max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
     return float(psf_sigma) / factor
-
-
-def blur_default_of(model, loaded) -> float:
-    """PSF (input pixels) told to a blur-aware model when ``psf_sigma`` is ``None``.
-
-    A bundled model's registry ``blur_default``; for other models the
-    ``blur_default`` their metadata records (adapted models record the PSF
-    they were adapted to), else 0 (pixel integration only).
-    """
-    from .models.registry import blur_default, list_models
-
-    if isinstance(model, str) and model in list_models():
-        return blur_default(model)
-    return float(loaded.metadata.get("blur_default", 0.0))
 
 
 def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:

@@ -108,14 +108,17 @@ class Upscaler:
         # Bundled models are chosen per call by rescale's own rule (from the
         # image's plane), so the Upscaler and rescale always agree.
         image_kw = {k: v for k, v in self.options.items() if k in _IMAGE_KEYWORDS}
+        return rescale_with(image, self.scale, self._compute_options(), **image_kw)
+
+    def _compute_options(self, **changes) -> Options:
+        """The engine's ``Options`` of this Upscaler (its model, device, precision, ...)."""
         compute = {k: v for k, v in self.options.items() if k not in _IMAGE_KEYWORDS}
-        options = Options(
+        return Options(
             model=self._model_spec if self._bundled() else self._loaded,
             device=self.device,
             precision=self.precision,
-            **compute,
+            **{**compute, **changes},
         )
-        return rescale_with(image, self.scale, options, **image_kw)
 
     def adapt(
         self,
@@ -196,14 +199,7 @@ class Upscaler:
         adapt = AdaptSettings.from_value(
             dict(degradation=degradation, seconds=seconds, steps=steps, seed=seed, **settings)
         )
-        compute = {k: v for k, v in self.options.items() if k not in _IMAGE_KEYWORDS}
-        compute.update(psf_sigma=psf_sigma, noise=noise)
-        options = Options(
-            model=self._model_spec if self._bundled() else self._loaded,
-            device=self.device,
-            precision=self.precision,
-            **compute,
-        )
+        options = self._compute_options(psf_sigma=psf_sigma, noise=noise)
         result = drain(
             adapt_steps(
                 images,

@@ -144,13 +144,15 @@ def blur_default(model) -> float:
     """PSF (input pixels) a blur-aware model is told when the user states none.
 
     A bundled model's ``blur_default`` (chosen on validation data, see the
-    model card); 0 (pixel integration only) for weights files.
+    model card); for a weights file or a loaded model, the ``blur_default``
+    its metadata records (adapted models record the PSF they were adapted
+    to), else 0 (pixel integration only).
 
     Examples
     --------
-    >>> blur_default("my_model.pt")
+    >>> blur_default("srcnn-acq-9-5-5-x2")
     0.0
     """
     if isinstance(model, str) and model in list_models():
         return float(model_info(model).get("blur_default", 0.0))
-    return 0.0
+    return float(get_model(model).metadata.get("blur_default", 0.0))
