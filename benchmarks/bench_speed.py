@@ -129,16 +129,21 @@ def last_layer_rows(repeat: int, tile: int = 256) -> list[dict]:
     return rows
 
 
-def family_rows(lr, out: int, scale: float, repeat: int) -> list[dict]:
-    """The default (noise- and blur-aware) model against the paper's, same passes.
+def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[dict]:
+    """The families' models for one factor at the same passes.
 
-    The noise-aware models measure the noise (a few planes) and add their
-    condition to two layers' biases; this shows what that costs.
+    The default (acquisition, noise- and blur-aware) models measure the noise
+    (a few planes) and add their condition to two layers' biases; ``fast`` is
+    the 9-1-5 network. ``fast / paper`` is the 9-1-5 speed-up over 9-5-5, and
+    each network's MPix/s is also given against its own fp32 bound
+    (``gflops`` over twice its MACs per pixel).
     """
+    from srcnn_plugin.models.registry import resolve_model
+
     rows = []
     for passes in (1, 2):
         times = {}
-        for family in ("paper", "acquisition"):
+        for family in ("paper", "acquisition", "fast"):
             t = best_of(
                 lambda family=family, passes=passes: srcnn_plugin.rescale(
                     lr, scale, device="cpu", model=family, ensemble=passes
@@ -146,14 +151,17 @@ def family_rows(lr, out: int, scale: float, repeat: int) -> list[dict]:
                 repeat,
             )
             times[family] = t
-        rows.append(
-            {
-                "passes": passes,
-                "paper MPix/s": out * out / 1e6 / times["paper"],
-                "acquisition MPix/s": out * out / 1e6 / times["acquisition"],
-                "acquisition / paper": times["paper"] / times["acquisition"],
-            }
-        )
+        mpix = out * out / 1e6
+        row = {"passes": passes}
+        for family in times:
+            row[f"{family} MPix/s"] = mpix / times[family]
+        for family in ("paper", "fast"):
+            macs = get_model(resolve_model(family, scale)).config.macs_per_pixel
+            bound = gflops * 1e9 / (2 * macs) / 1e6
+            row[f"{family} / its bound"] = mpix / times[family] / bound / passes
+        row["acquisition / paper"] = times["paper"] / times["acquisition"]
+        row["fast / paper"] = times["paper"] / times["fast"]
+        rows.append(row)
     return rows
 
 
@@ -166,7 +174,7 @@ def main(argv=None):
     ap.add_argument(
         "--families-only",
         action="store_true",
-        help="only compare the default (acquisition) models with the paper's",
+        help="only compare the families' models (acquisition, paper, fast 9-1-5)",
     )
     ap.add_argument(
         "--tiles",
@@ -198,8 +206,8 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     out = args.sizes[-1]
     lr = rng.random((round(out / args.scale),) * 2).astype(np.float32)
-    print(f"default (acquisition) against paper models at {out}x{out}, same passes:\n")
-    print(markdown(family_rows(lr, out, args.scale, args.repeat)), flush=True)
+    print(f"the families' models at {out}x{out}, same passes (fast: SRCNN 9-1-5):\n")
+    print(markdown(family_rows(lr, out, args.scale, args.repeat, f32)), flush=True)
     if args.families_only:
         return
     rows = []

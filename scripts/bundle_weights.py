@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5-x2 \
-        [--family paper|acquisition] [--default-family] [--blur-default B]
+        [--family paper|acquisition|fast] [--default-family] [--blur-default B]
 
 Computes the file's SHA-256 and stores it, the architecture, scales, family
 and (blur-aware models) the default PSF in input pixels in
@@ -20,6 +20,7 @@ import json
 import shutil
 from pathlib import Path
 
+from srcnn_plugin.models.registry import FAMILIES
 from srcnn_plugin.models.weights import load_weights, sha256_of
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "srcnn_plugin" / "models" / "weights"
@@ -30,7 +31,7 @@ def main(argv=None) -> None:
     ap.add_argument("weights", type=Path)
     ap.add_argument("--name", required=True)
     ap.add_argument("--default", action="store_true")
-    ap.add_argument("--family", default="paper", choices=["paper", "acquisition"])
+    ap.add_argument("--family", default="paper", choices=FAMILIES)
     ap.add_argument("--default-family", action="store_true")
     ap.add_argument("--blur-default", type=float, help="default PSF, input pixels")
     ap.add_argument("--description", default="")

@@ -423,3 +423,33 @@ def test_isotropic_needs_a_stack_and_a_spacing(folder, tmp_path, capsys):
     assert main([*argv, "-o", str(out)]) == 1
     err = capsys.readouterr().err
     assert "pass --z-factor" in err and "CLIError" not in err
+
+
+def test_train_sc_refuses_existing_output_before_reading(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    out.write_bytes(b"mine")
+    assert main(["train-sc", str(tmp_path / "missing"), "-s", "3", "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"mine"
+
+
+def test_train_sc_then_evaluate_with_it(folder, tmp_path, capsys):
+    pytest.importorskip("spams")
+    out = tmp_path / "d.npz"
+    args = ["train-sc", str(folder / "cam.png"), "-s", "2", "-o", str(out)]
+    assert main([*args, "--atoms", "16", "--samples", "500", "--iterations", "5"]) == 0
+    from srcnn_plugin.baselines import load_dictionary
+
+    d = load_dictionary(out)
+    assert d.atoms == 16 and "train-sc" in d.metadata["command"]
+    capsys.readouterr()
+    argv = ["evaluate", str(folder / "cam.png"), "-s", "2", "--method", "bicubic", "sparse-coding"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split(" | ")[-1] == "seconds |" and len(lines) == 4
+
+
+def test_evaluate_unknown_method(folder, capsys):
+    argv = ["evaluate", str(folder / "cam.png"), "-s", "2", "--method", "sc"]
+    assert main(argv) == 2
+    assert "unknown --method sc; pass any of bicubic sparse-coding srcnn" in capsys.readouterr().err

@@ -13,7 +13,10 @@ binning and 3 % noise at x2: spline, the paper's model, the default, the truth) 
 ``docs/figures/adaptation.png`` (a microscopy-dev plane recorded with a PSF and binning
 at x2: spline, the default, the PSF stated, adapted to the image, the truth) and
 ``docs/figures/isotropic.png`` (a ZX section of a volume recorded with axial blur and one
-section in 4, as in ``benchmarks/bench_isotropic.py``: spline, rescale, isotropic, truth).
+section in 4, as in ``benchmarks/bench_isotropic.py``: spline, rescale, isotropic, truth) and
+``docs/figures/methods.png`` (the SRCNN paper's Figure 1: PSNR against seconds per image
+for bicubic, sparse coding and SRCNN, from ``docs/tables/methods.json``, written by
+``benchmarks/bench_methods.py --json``).
 """
 
 from __future__ import annotations
@@ -237,12 +240,44 @@ def napari_screenshot():
     viewer.close()
 
 
+def methods_figure():
+    """PSNR against seconds per image (the paper's Figure 1), from the benchmark's JSON."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    src = ROOT / "docs" / "tables" / "methods.json"
+    if not src.exists():
+        print("skip methods_figure: run benchmarks/bench_methods.py --json first")
+        return
+    rows = json.loads(src.read_text())
+    sets = sorted({(r["dataset"], r["scale"]) for r in rows}, key=lambda k: (k[1], k[0]))
+    fig, axes = plt.subplots(1, len(sets), figsize=(4.2 * len(sets), 3.2), dpi=120)
+    for ax, (name, scale) in zip(np.atleast_1d(axes), sets):
+        for r in rows:
+            if (r["dataset"], r["scale"]) != (name, scale):
+                continue
+            ax.scatter(r["s / image"], r["PSNR"], s=30)
+            ax.annotate(r["method"], (r["s / image"], r["PSNR"]), fontsize=8,
+                        xytext=(4, 4), textcoords="offset points")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("seconds per image (one CPU core)")
+        ax.set_ylabel("Y-PSNR (dB)")
+        ax.set_title(f"{name} {scale}")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(FIG / "methods.png")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-napari", action="store_true")
     ap.add_argument(
         "--only",
-        choices=["noisy_acquisition", "adaptation", "isotropic_figure"],
+        choices=["noisy_acquisition", "adaptation", "isotropic_figure", "methods_figure"],
         help="make one figure",
     )
     args = ap.parse_args(argv)
@@ -255,6 +290,7 @@ def main(argv=None):
     noisy_acquisition()
     adaptation()
     isotropic_figure()
+    methods_figure()
     if not args.no_napari:
         napari_screenshot()
 

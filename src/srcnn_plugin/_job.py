@@ -71,11 +71,18 @@ class TileJob:
         return [planes[i : i + self.plane_batch] for i in range(0, len(planes), self.plane_batch)]
 
     def engine(self):
-        """The [Engine][srcnn_plugin._engine.Engine] (models are cached per process)."""
+        """The [Engine][srcnn_plugin._engine.Engine] (models are cached per process).
+
+        A model object with its own ``engine`` (the sparse-coding baseline)
+        makes it; it is called the same way.
+        """
         from ._engine import Engine
         from .models.registry import get_model
 
-        return Engine(get_model(self.model), self.device, self.precision, passes=self.passes)
+        loaded = get_model(self.model)
+        if hasattr(loaded, "engine"):
+            return loaded.engine(self.device, self.precision, self.passes)
+        return Engine(loaded, self.device, self.precision, passes=self.passes)
 
     def run(self, engine, xs, os_, group, tp, src_origin=(0, 0), out_origin=(0, 0)):
         """Compute tile ``tp`` for the planes ``group`` of ``xs`` into ``os_``.

@@ -612,6 +612,32 @@ def _cmd_adapt(args) -> int:
 
 
 # ----------------------------------------------------------------------- train
+def _cmd_train_sc(args) -> int:
+    from .baselines import train_dictionary
+    from .training.data import list_images, read_luma
+
+    if args.output.exists():
+        raise CLIError(f"{args.output} exists; pass another -o (nothing was written).")
+    if not args.output.parent.is_dir():
+        raise CLIError(f"the folder of -o {args.output} does not exist.")
+    if not args.scale > 1:
+        raise CLIError(f"--scale must be above 1, got {_fmt(args.scale)}.")
+    paths = [p for src in args.images for p in list_images(src)]
+    if not paths:
+        raise CLIError("no images found; pass image files or folders of them.")
+    command = "srcnn-plugin train-sc " + " ".join(sys.argv[2:])
+    d = train_dictionary(
+        [read_luma(p) for p in paths], args.scale, atoms=args.atoms, samples=args.samples,
+        lam=args.lam, iterations=args.iterations, hr_weight=args.hr_weight, seed=args.seed,
+        metadata={"images": len(paths), "command": command},
+    )  # fmt: skip
+    d.save(args.output)
+    if not args.quiet:
+        print(f"{args.output}: {d.atoms} atoms from {len(paths)} image(s) in "
+              f"{d.metadata['seconds']:.0f} s")  # fmt: skip
+    return 0
+
+
 def _cmd_train(args) -> int:
     from .training.train import TrainConfig, train
 
@@ -678,9 +704,17 @@ def _cmd_evaluate(args) -> int:
             degradation = Degradation(
                 degradation.sampling, degradation.psf, args.noise, degradation.photons
             )
+    if args.method:
+        from .training.evaluate import METHODS
+
+        unknown = [m for m in args.method if m not in METHODS]
+        if unknown:
+            raise CLIError(
+                f"unknown --method {' '.join(unknown)}; pass any of {' '.join(METHODS)}."
+            )
     table = evaluate(
         args.datasets, args.scale, model=model, device=args.device, symmetric=args.symmetric,
-        degradation=degradation,
+        degradation=degradation, methods=args.method,
     )  # fmt: skip
     print(table.to_markdown(per_image=args.per_image))
     if args.csv:
@@ -752,7 +786,11 @@ _EXAMPLES = {
     "evaluate": """examples:
   srcnn-plugin evaluate Set5 Set14 --scale 2 3 4
   srcnn-plugin evaluate Set5 --scale 3 --model runs/x3/model.pt --per-image --csv set5.csv
-  srcnn-plugin evaluate Set5 --scale 4 --symmetric   # as rescale runs the model""",
+  srcnn-plugin evaluate Set5 --scale 4 --symmetric   # as rescale runs the model
+  srcnn-plugin evaluate Set5 Set14 --scale 3 --method bicubic sparse-coding srcnn""",
+    "train-sc": """examples:
+  srcnn-plugin train-sc T91 --scale 3 -o sc-x3.npz
+  srcnn-plugin evaluate Set5 --scale 3 --method sparse-coding  # the bundled pair""",
     "info": """examples:
   srcnn-plugin info""",
 }
@@ -852,7 +890,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         help="bundled model name, family ('acquisition': the default, for real microscopy; "
-        "'paper': the paper's bicubic-trained models) or weights file",
+        "'paper': the paper's bicubic-trained models; 'fast': the 9-1-5 network, several "
+        "times faster, for big data) or weights file",
     )
     _acquisition_args(p)
     p.add_argument(
@@ -1023,6 +1062,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="Gaussian read noise as a fraction of each image's range, e.g. 0.01",
     )
+    p.add_argument(
+        "--method",
+        nargs="+",
+        metavar="METHOD",
+        help="compare methods side by side (bicubic, sparse-coding, srcnn), each timed per "
+        "image (seconds column); "
+        "sparse-coding uses the bundled dictionaries (pip install 'srcnn-plugin[baselines]')",
+    )
     p.add_argument("--per-image", action="store_true")
     p.add_argument(
         "--symmetric",
@@ -1035,6 +1082,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path)
     _common(p)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "train-sc",
+        help="learn a sparse-coding dictionary pair (the paper's conventional baseline)",
+        epilog=_EXAMPLES["train-sc"],
+        formatter_class=fmt,
+        description="Learn the coupled dictionaries of sparse-coding super-resolution "
+        "(Yang et al. 2010) on 8-bit images, as the bundled ones were (see the model card).",
+    )
+    p.add_argument("images", nargs="+", type=Path, help="image files or folders (e.g. T91)")
+    p.add_argument("-s", "--scale", type=float, required=True, help="upscaling factor")
+    p.add_argument("-o", "--output", type=Path, required=True, help="dictionary file (.npz)")
+    p.add_argument("--atoms", type=int, default=1024, help="dictionary size (default: 1024)")
+    p.add_argument("--samples", type=int, default=100_000, help="patch pairs (default: 100000)")
+    p.add_argument("--lam", type=float, default=0.15, help="sparsity when learning (0.15)")
+    p.add_argument("--iterations", type=int, default=1000, help="mini-batches of 512 (1000)")
+    p.add_argument(
+        "--hr-weight", type=float, default=1.0, help="weight of the HR part (default: 1)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+    p.set_defaults(func=_cmd_train_sc)
 
     p = sub.add_parser(
         "adapt",

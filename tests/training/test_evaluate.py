@@ -63,3 +63,26 @@ def test_symmetric_scores_the_two_pass_network(tmp_path):
     assert [r.method for r in sym.rows] == ["srcnn+sym"]
     assert sym.rows[0].psnr != plain.rows[0].psnr
     assert sym.rows[0].psnr > plain.rows[0].psnr - 0.05
+
+
+def test_methods_side_by_side_are_timed(tmp_path):
+    """``methods`` compares bicubic, sparse coding and SRCNN in one table, timed per image."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    iio.imwrite(folder / "cam.png", data.camera()[100:196, 100:196])
+    iio.imwrite(folder / "coins.png", data.coins()[:96, :96])
+    table = evaluate(folder, (3,), model="paper", methods=["bicubic", "sparse-coding", "srcnn"])
+    rows = {r.method: r for r in table.rows}
+    assert list(rows) == ["bicubic", "sparse-coding", "srcnn"]
+    assert rows["sparse-coding"].psnr > rows["bicubic"].psnr
+    assert all(r.seconds > 0 and set(r.times) == {"cam", "coins"} for r in table.rows)
+    assert table.to_csv().splitlines()[0] == "dataset,scale,method,psnr,ssim,seconds"
+    assert "seconds" in table.records(per_image=True)[0]
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="sparse-coding"):
+        evaluate("nowhere", (2,), methods=["sc"])

@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 #: Model families: ``model=`` accepts these names to choose within one family.
-FAMILIES = ("paper", "acquisition")
+FAMILIES = ("paper", "acquisition", "fast")
 
 
 @lru_cache(maxsize=1)

@@ -50,7 +50,9 @@ def get_model(model=None):
     ----------
     model : None, str, path or LoadedWeights
         ``None`` for the default bundled model, a bundled name, the path of a
-        weights file, or an already loaded model (returned as is).
+        weights file, or an already loaded model (returned as is, as is a
+        model object with its own ``engine``, such as a
+        [SparseDictionary][srcnn_plugin.baselines.SparseDictionary]).
 
     Notes
     -----
@@ -61,7 +63,7 @@ def get_model(model=None):
 
     from .weights import LoadedWeights
 
-    if isinstance(model, LoadedWeights):
+    if isinstance(model, LoadedWeights) or hasattr(model, "engine"):
         return model
     if model is None:
         model = default_model()

@@ -28,7 +28,11 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .data import list_images, read_luma, record
 
-__all__ = ["to_uint8", "psnr_y", "ssim_y", "evaluate", "EvalRow", "EvalTable"]
+__all__ = ["to_uint8", "psnr_y", "ssim_y", "evaluate", "EvalRow", "EvalTable", "METHODS"]
+
+#: Methods ``evaluate(methods=...)`` compares: MATLAB bicubic, sparse coding
+#: (Yang et al., [srcnn_plugin.baselines][]) and the SRCNN.
+METHODS = ("bicubic", "sparse-coding", "srcnn")
 
 
 def to_uint8(x: np.ndarray) -> np.ndarray:
@@ -75,7 +79,11 @@ def ssim_y(hr: np.ndarray, sr: np.ndarray, scale: float) -> float:
 
 @dataclass
 class EvalRow:
-    """One (dataset, scale, method) result; ``per_image`` maps name to (PSNR, SSIM)."""
+    """One (dataset, scale, method) result; ``per_image`` maps name to (PSNR, SSIM).
+
+    ``seconds`` (mean) and ``times`` (per image) are the wall-clock time from
+    the low-resolution image to the result, when timed.
+    """
 
     dataset: str
     scale: float
@@ -83,6 +91,8 @@ class EvalRow:
     psnr: float
     ssim: float
     per_image: dict = field(default_factory=dict)
+    seconds: float | None = None
+    times: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -105,15 +115,19 @@ class EvalTable:
             base = {"dataset": r.dataset, "scale": r.scale, "method": r.method}
             if per_image:
                 for img, (p, s) in r.per_image.items():
-                    out.append({**base, "image": img, "psnr": round(p, 3), "ssim": round(s, 4)})
-            out.append(
-                {
-                    **base,
-                    **({"image": "mean"} if per_image else {}),
-                    "psnr": round(r.psnr, 3),
-                    "ssim": round(r.ssim, 4),
-                }
-            )
+                    rec = {**base, "image": img, "psnr": round(p, 3), "ssim": round(s, 4)}
+                    if r.seconds is not None:
+                        rec["seconds"] = float(f"{r.times[img]:.3g}")
+                    out.append(rec)
+            rec = {
+                **base,
+                **({"image": "mean"} if per_image else {}),
+                "psnr": round(r.psnr, 3),
+                "ssim": round(r.ssim, 4),
+            }
+            if r.seconds is not None:
+                rec["seconds"] = float(f"{r.seconds:.3g}")
+            out.append(rec)
         return out
 
     def to_markdown(self, per_image: bool = False) -> str:
@@ -179,6 +193,7 @@ def evaluate(
     device=None,
     symmetric: bool = False,
     degradation=None,
+    methods: Sequence[str] | None = None,
 ) -> EvalTable:
     """Score bicubic and an SRCNN on test folders with the paper's protocol.
 
@@ -208,16 +223,28 @@ def evaluate(
     degradation : Degradation or str, optional
         Record the low-resolution images with this acquisition instead of
         the paper's bicubic (e.g. ``"psf=1+binning+noise=0.01"``).
+    methods : sequence of str, optional
+        Compare these methods (``METHODS``: ``'bicubic'``, ``'sparse-coding'``
+        with the bundled dictionaries, ``'srcnn'`` with ``model``) side by
+        side, each timed per image (seconds from the low-resolution image to
+        the result; the rows get a ``seconds`` column). Replaces ``bicubic``.
 
     Returns
     -------
     EvalTable
     """
-    from .._device import resolve_device
-    from .._rescale import rescale
-    from ..degradations import Degradation
-    from ..models.registry import blur_default, get_model, resolve_model
+    import time
 
+    from .._device import resolve_device
+    from ..degradations import Degradation
+    from ..models.registry import FAMILIES, blur_default, get_model, resolve_model
+
+    timed = methods is not None
+    if methods is None:
+        methods = (["bicubic"] if bicubic else []) + ([] if model is False else ["srcnn"])
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"Unknown method(s) {unknown}; pass any of {list(METHODS)}.")
     if isinstance(degradation, str):
         degradation = Degradation.parse(degradation)
     if isinstance(datasets, (str, os.PathLike)):
@@ -231,29 +258,54 @@ def evaluate(
         for s in scales:
             s = int(s) if float(s).is_integer() else float(s)
             pairs = [(n, *_record(y, s, degradation, i)) for i, (n, y) in enumerate(imgs)]
-            methods = []
-            if bicubic:
-                methods.append(("bicubic", None))
-            if model is not False:
-                spec = resolve_model(model, s)
-                loaded = get_model(spec)
-                blur = blur_default(spec)  # what rescale tells it by default
-                named = model is not None and model not in ("paper", "acquisition")
-                label = Path(loaded.source).stem if named else "srcnn"
-                methods.append((label + ("+sym" if symmetric else ""), loaded))
-            for label, loaded in methods:
-                per = {}
+            runs, blur = [], None
+            for method in methods:
+                if method == "bicubic":
+                    runs.append(("bicubic", None))
+                elif method == "sparse-coding":
+                    from ..baselines import load_dictionary
+
+                    runs.append(("sparse-coding", load_dictionary(s)))
+                else:
+                    spec = resolve_model(model, s)
+                    loaded = get_model(spec)
+                    blur = blur_default(spec)  # what rescale tells it by default
+                    named = model is not None and model not in FAMILIES
+                    label = Path(loaded.source).stem if named else "srcnn"
+                    runs.append((label + ("+sym" if symmetric else ""), loaded))
+            for label, method in runs:
+                per, times = {}, {}
                 for n, hr, lr, bic, noise in pairs:
-                    if loaded is None:
-                        sr = bic
-                    elif symmetric:
-                        f = (hr.shape[0] / lr.shape[0], hr.shape[1] / lr.shape[1])
-                        sr = rescale(lr, f, model=loaded, device=dev)
-                    else:
-                        sr = _network_alone(loaded, bic, dev, noise, blur)
+                    t0 = time.perf_counter()
+                    sr = _run_method(method, hr, lr, s, dev, symmetric, noise, blur, timed, bic)
+                    times[n] = time.perf_counter() - t0
                     per[n] = (psnr_y(hr, sr, s), ssim_y(hr, sr, s))
                 vals = np.array(list(per.values()))
-                rows.append(
-                    EvalRow(name, s, label, float(vals[:, 0].mean()), float(vals[:, 1].mean()), per)
-                )
+                psnr, ssim = (float(v) for v in vals.mean(axis=0))
+                row = EvalRow(name, s, label, psnr, ssim, per)
+                if timed:
+                    row.seconds, row.times = float(np.mean(list(times.values()))), times
+                rows.append(row)
     return EvalTable(rows)
+
+
+def _run_method(method, hr, lr, s, dev, symmetric, noise, blur, timed, bic):
+    """One method's result on one pair: bicubic (``None``), sparse coding or a network.
+
+    Timed runs start from the low-resolution image (the bicubic enlargement
+    is part of every method's time).
+    """
+    from .._imresize import imresize
+    from .._rescale import rescale
+    from ..baselines import SparseDictionary, super_resolve_plane
+
+    if timed:
+        bic = imresize(lr, output_shape=hr.shape).astype(np.float32)
+    if method is None:
+        return bic
+    if isinstance(method, SparseDictionary):
+        return super_resolve_plane(lr * 255.0, hr.shape, method, bic * 255.0) / 255.0
+    if symmetric:
+        f = (hr.shape[0] / lr.shape[0], hr.shape[1] / lr.shape[1])
+        return rescale(lr, f, model=method, device=dev)
+    return _network_alone(method, bic, dev, noise, blur)
