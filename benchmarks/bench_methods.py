@@ -1,7 +1,7 @@
 """Bicubic, sparse coding and SRCNN side by side: PSNR and seconds per image.
 
-Run: ``python benchmarks/bench_methods.py [--datasets DIR ...] [--scales 2 3 4]
-[--threads N] [--json OUT]``
+Run: ``python benchmarks/bench_methods.py [--datasets DIR ...] [--scales 3]
+[--threads N] [--json OUT] [--markdown OUT]``
 
 The paper's protocol (``srcnn-plugin evaluate``: Y of BT.601, MATLAB bicubic
 shrink kept as float, ``scale`` pixels shaved) for MATLAB bicubic, sparse
@@ -37,6 +37,7 @@ def main(argv=None):
     ap.add_argument("--scales", type=int, nargs="+", default=[3])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path, help="write the rows (for the docs figure)")
+    ap.add_argument("--markdown", type=Path, help="write the printed tables")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"machine: {machine()}\n")
@@ -68,6 +69,7 @@ def main(argv=None):
             ratios[(r.dataset, s)] = {
                 fam: np.array([sc[k] / nets[fam].times[k] for k in sc]) for fam in nets
             }
+    text = [f"Machine: {machine()}.", "", markdown(rows)]
     print(markdown(rows))
     last = args.datasets[-1].name
     table = []
@@ -87,8 +89,12 @@ def main(argv=None):
                     "images": len(r),
                 }
             )
-    print(f"\nPer-image time ratio on {last} (same CPU, same run):\n")
+    head = f"Per-image time ratio on {last} (same CPU, same run):"
+    print(f"\n{head}\n")
     print(markdown(table))
+    text += ["", head, "", markdown(table)]
+    if args.markdown:
+        args.markdown.write_text("\n".join(text) + "\n")
     if args.json:
         args.json.write_text(json.dumps(records, indent=1) + "\n")
 

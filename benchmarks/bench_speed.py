@@ -194,7 +194,7 @@ def main(argv=None):
     print(f"machine: {machine()}; native bf16: {cpu_has_bf16()}")
     print(
         f"GEMM ceiling: fp32 {f32:.0f} GFLOP/s, bf16 {bf16:.1f} GFLOP/s; SRCNN "
-        f"{srcnn_plugin.model_info(srcnn_plugin.list_models()[0])['architecture']} "
+        f"{get_model().config.name} (the default model's) "
         f"({macs} MAC/px) bound: {bound32:.2f} MPix/s fp32, {bound16:.2f} MPix/s bf16\n"
     )
     try:
