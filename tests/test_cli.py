@@ -453,3 +453,10 @@ def test_evaluate_unknown_method(folder, capsys):
     argv = ["evaluate", str(folder / "cam.png"), "-s", "2", "--method", "sc"]
     assert main(argv) == 2
     assert "unknown --method sc; pass any of bicubic sparse-coding srcnn" in capsys.readouterr().err
+
+
+def test_fast_model_from_the_command_line(folder, tmp_path):
+    out = tmp_path / "fast.png"
+    argv = ["upscale", str(folder / "cam.png"), "-s", "2", "-o", str(out), "--model", "fast"]
+    assert main([*argv, "-q"]) == 0
+    assert iio.imread(out).shape == (120, 140)

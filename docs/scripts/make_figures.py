@@ -15,7 +15,7 @@ at x2: spline, the default, the PSF stated, adapted to the image, the truth) and
 ``docs/figures/isotropic.png`` (a ZX section of a volume recorded with axial blur and one
 section in 4, as in ``benchmarks/bench_isotropic.py``: spline, rescale, isotropic, truth) and
 ``docs/figures/methods.png`` (the SRCNN paper's Figure 1: PSNR against seconds per image
-for bicubic, sparse coding and SRCNN, from ``docs/tables/methods.json``, written by
+for bicubic, sparse coding and SRCNN, from ``docs/tables/methods_x*.json``, written by
 ``benchmarks/bench_methods.py --json``).
 """
 
@@ -249,11 +249,13 @@ def methods_figure():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    src = ROOT / "docs" / "tables" / "methods.json"
-    if not src.exists():
+    srcs = sorted((ROOT / "docs" / "tables").glob("methods_x*.json"))
+    if not srcs:
         print("skip methods_figure: run benchmarks/bench_methods.py --json first")
         return
-    rows = json.loads(src.read_text())
+    rows = [r for src in srcs for r in json.loads(src.read_text())]
+    # The paper's Figure 1 is x3; other factors are in the tables.
+    rows = [r for r in rows if r["scale"] == "x3"] or rows
     sets = sorted({(r["dataset"], r["scale"]) for r in rows}, key=lambda k: (k[1], k[0]))
     fig, axes = plt.subplots(1, len(sets), figsize=(4.2 * len(sets), 3.2), dpi=120)
     for ax, (name, scale) in zip(np.atleast_1d(axes), sets):

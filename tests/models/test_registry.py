@@ -72,3 +72,21 @@ def test_resolve_model():
     assert resolve_model("my.pt", 2) == "my.pt"
     with pytest.raises(ValueError, match="Unknown model family"):
         pick_model_for_scale(2, "magic")
+
+
+def test_fast_family_is_the_9_1_5_network():
+    import numpy as np
+
+    from srcnn_plugin import rescale
+    from srcnn_plugin.models.registry import get_model
+
+    for s in (2, 3, 4):
+        name = resolve_model("fast", s)
+        assert name == f"srcnn-9-1-5-x{s}"
+        loaded = get_model(name)
+        assert loaded.config.name == "9-1-5" and loaded.config.macs_per_pixel == 8032
+    img = np.random.default_rng(0).random((24, 20))
+    fast = rescale(img, 2, model="fast")
+    assert fast.shape == (48, 40)
+    assert not np.allclose(fast, rescale(img, 2, model="paper"))
+    np.testing.assert_allclose(rescale(np.full((8, 8), 0.3), 2, model="fast"), 0.3, atol=1e-6)

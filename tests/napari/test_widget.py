@@ -124,6 +124,8 @@ def test_model_follows_the_factor_unless_chosen(make_napari_viewer, cells):
     widget.model.value = "paper"
     assert widget._options()["model"] == "paper"
     assert pick_model_for_scale(3, "paper") == "srcnn-9-5-5-x3"
+    widget.model.value = "fast"  # the 9-1-5 family is offered too
+    assert widget._options()["model"] == "fast"
 
 
 def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
