@@ -158,7 +158,7 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
         for family in ("paper", "fast"):
             macs = get_model(resolve_model(family, scale)).config.macs_per_pixel
             bound = gflops * 1e9 / (2 * macs) / 1e6
-            row[f"{family} / its bound"] = mpix / times[family] / bound / passes
+            row[f"{family} / its bound"] = mpix / times[family] / bound * passes
         row["acquisition / paper"] = times["paper"] / times["acquisition"]
         row["fast / paper"] = times["paper"] / times["fast"]
         rows.append(row)
