@@ -59,6 +59,19 @@ def test_bgr_order_respected(bgr):
     np.testing.assert_array_equal(a, np.clip(np.rint(rgb[..., ::-1]), 0, 255).astype(np.uint8))
 
 
+def test_fast_algorithm_runs_the_fast_family(bgr):
+    from srcnn_plugin import rescale
+
+    sr = DnnSuperResImpl("srcnn-fast", 2)
+    assert sr.getAlgorithm() == "srcnn-fast"
+    a = sr.upsample(bgr)
+    rgb = rescale(
+        bgr[..., ::-1], 2, channel_axis=-1, preserve_range=True, color_mode="ycbcr", model="fast"
+    )
+    np.testing.assert_array_equal(a, np.clip(np.rint(rgb[..., ::-1]), 0, 255).astype(np.uint8))
+    assert not np.array_equal(a, DnnSuperResImpl("srcnn", 2).upsample(bgr))
+
+
 def test_alpha_is_resampled_not_super_resolved(bgr):
     from srcnn_plugin._imresize import imresize
 

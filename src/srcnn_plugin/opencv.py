@@ -45,7 +45,10 @@ __all__ = [
     "SuperResStateError",
 ]
 
-ALGORITHMS = ("srcnn",)
+#: ``setModel`` algorithms and the model family each runs (``None``: the default
+#: rule, as ``rescale`` chooses); ``"srcnn-fast"`` is the 9-1-5 network.
+_FAMILY_OF = {"srcnn": None, "srcnn-fast": "fast"}
+ALGORITHMS = tuple(_FAMILY_OF)
 
 # cv2.dnn constants (same values as OpenCV's), used when cv2 is absent.
 _BACKEND_DEFAULT, _BACKEND_OPENCV, _BACKEND_CUDA = 0, 3, 5
@@ -160,7 +163,8 @@ class DnnSuperResImpl:
         self._weights = get_model(str(path))
 
     def setModel(self, algo: str, scale) -> None:  # noqa: N802
-        """Choose the algorithm (``"srcnn"``) and the upscaling factor."""
+        """Choose the algorithm (``"srcnn"``, or ``"srcnn-fast"`` for the 9-1-5
+        network) and the upscaling factor."""
         from .models.registry import list_models, model_info
 
         name = str(algo).lower()
@@ -248,7 +252,8 @@ class DnnSuperResImpl:
             raise SuperResStateError(
                 "upsample() called before setModel(); call sr.setModel('srcnn', scale) first."
             )
-        options = Options(model=self._weights, device=self._device, precision=self._precision)
+        model = self._weights if self._weights is not None else _FAMILY_OF[self._algo]
+        options = Options(model=model, device=self._device, precision=self._precision)
         return _into(_upsample_bgr(img, self._scale, options), result)
 
     def upsampleMultioutput(self, img, imgs_new, scale_factors, node_names):  # noqa: N802

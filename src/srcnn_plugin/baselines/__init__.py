@@ -86,9 +86,10 @@ def sparse_coding(
     Each plane is processed whole (a plane must fit in memory; dask arrays
     are computed plane by plane, lazily). Intensities of each channel are
     mapped from its range onto 8-bit luminance, as ``rescale`` does for its
-    models. About a minute per output megapixel on one CPU core with SPAMS
-    (``pip install 'srcnn-plugin[baselines]'``); without it scikit-learn
-    solves the same lasso some 50x slower.
+    models. Slow, as the method is: 3 to 7 minutes per output megapixel on
+    one CPU core with SPAMS (``pip install 'srcnn-plugin[baselines]'``;
+    Set5/Set14 at x2-x4, ``benchmarks/bench_methods.py``); without it
+    scikit-learn solves the same lasso, much more slowly.
 
     Examples
     --------

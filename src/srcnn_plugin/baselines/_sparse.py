@@ -20,7 +20,7 @@ dictionaries are trained on 8-bit luminance).
 The lasso is solved exactly by least-angle regression: SPAMS's (``spams``,
 Mairal et al.'s reference implementation) when installed, else
 scikit-learn's (``sparse_encode(algorithm='lasso_lars')``), which solve the
-same problem to the same solution; SPAMS is about 50x faster.
+same problem to the same solution; SPAMS is much faster (its loop is compiled).
 
 Correspondence with SRCNN (the paper's Sec. 3.2): feature extraction and
 projection onto ``D_l`` is the first layer (``n1`` = atoms filters of size
@@ -63,8 +63,6 @@ class SparseConfig:
     halo: int = 0
     noise_aware: bool = False
     blur_aware: bool = False
-    residual: bool = False
-    name: str = "sparse-coding"
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,10 +167,10 @@ def load_dictionary(spec=3) -> SparseDictionary:
     if isinstance(spec, SparseDictionary):
         return spec
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        from ..models.registry import trained_factor
+
         bundled = bundled_dictionaries()
-        below = [s for s in bundled if s <= float(spec) + 1e-9]
-        factor = max(below) if below else min(bundled)
-        return _read(bundled[factor])
+        return _read(bundled[trained_factor(float(spec), bundled)])
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(

@@ -31,6 +31,7 @@ __all__ = [
     "default_family",
     "resolve_model",
     "blur_default",
+    "trained_factor",
 ]
 
 _LOCK = threading.Lock()
@@ -115,11 +116,27 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
         entries = [e for e in entries if e[2] == family]
         if not entries:
             raise ValueError(f"No bundled model of family {family!r}; pass one of {FAMILIES}.")
-    below = [e for e in entries if e[0] <= scale + 1e-9]
-    factor = max(e[0] for e in below) if below else min(e[0] for e in entries)
+    factor = trained_factor(scale, [e[0] for e in entries])
     preferred = family or default_family()
     at = [e for e in entries if e[0] == factor]
     return min(at, key=lambda e: (e[2] != preferred, e[2] != "paper", e[1]))[1]
+
+
+def trained_factor(scale: float, factors) -> float:
+    """The trained factor that serves ``scale``: the largest not above it, else the smallest.
+
+    A method trained for a larger factor would over-sharpen; below every
+    trained factor the smallest is the closest. Used for models and for the
+    sparse-coding dictionaries alike.
+
+    Examples
+    --------
+    >>> trained_factor(2.5, [2, 3, 4]), trained_factor(8, [2, 3, 4]), trained_factor(1.5, [2, 3])
+    (2.0, 4.0, 2.0)
+    """
+    factors = [float(f) for f in factors]
+    below = [f for f in factors if f <= scale + 1e-9]
+    return max(below) if below else min(factors)
 
 
 def resolve_model(model, factor: float):
