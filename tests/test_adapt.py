@@ -76,6 +76,24 @@ def test_adaptation_is_deterministic_for_a_seed(blurred):
     assert not np.array_equal(a(lr), c(lr))
 
 
+def test_the_adapted_weights_blend_the_bundled_and_fine_tuned_ones(blurred):
+    from srcnn_plugin.models.registry import get_model
+
+    _, lr = blurred
+    kw = dict(psf_sigma=1.0, steps=20, every=5, min_gain=-99)
+    tuned = Upscaler(2, device="cpu").adapt(lr, blend=1.0, **kw)
+    half = Upscaler(2, device="cpu").adapt(lr, **kw)  # blend 0.5, the default
+    base = get_model("srcnn-acq-9-5-5-x2").model.state_dict()
+    a = tuned._loaded.model.state_dict()
+    for k, v in half._loaded.model.state_dict().items():
+        np.testing.assert_allclose(v.numpy(), ((base[k] + a[k]) / 2).numpy(), atol=1e-6)
+    rep = half.adaptation
+    assert rep["holdout_psnr_fine_tuned"] == tuned.adaptation["holdout_psnr_after"]
+    assert rep["holdout_psnr_after"] != rep["holdout_psnr_fine_tuned"]  # the blend is scored
+    with pytest.raises(ValueError, match="blend must be in"):
+        AdaptSettings(blend=0)
+
+
 def test_the_guard_keeps_the_model_when_nothing_improves(blurred):
     _, lr = blurred
     up = Upscaler(2, device="cpu")

@@ -398,11 +398,20 @@ def test_isotropic_takes_the_z_factor_from_the_metadata(tmp_path, capsys):
     ref = isotropic(lr, 4.0, preserve_range=True, device="cpu",
                     adapt={"seconds": 60.0, "steps": 20})  # fmt: skip
     np.testing.assert_array_equal(got, np.clip(np.round(ref), 0, 65535).astype(np.uint16))
+    # --no-adapt: the bundled Z model as it is, told --axial-sigma
+    out2 = tmp_path / "fast.tif"
+    argv = ["upscale", str(src), "--isotropic", "--no-adapt", "--axial-sigma", "1.5"]
+    assert main([*argv, "--device", "cpu", "-o", str(out2), "-q"]) == 0
+    ref = isotropic(lr, 4.0, axial_sigma=1.5, adapt=False, preserve_range=True, device="cpu")
+    np.testing.assert_array_equal(
+        tifffile.imread(out2), np.clip(np.round(ref), 0, 65535).astype(np.uint16)
+    )
 
 
 @pytest.mark.parametrize(
     "extra, message",
     [
+        (["--no-adapt", "-s", "2"], "go with --isotropic"),
         (["--isotropic", "-s", "2"], "not --scale"),
         (["--isotropic", "--z-factor", "1"], "--z-factor must be above 1"),
         (["--z-factor", "3", "-s", "2"], "go with --isotropic"),

@@ -172,3 +172,25 @@ def test_axial_blurs_and_sections_one_axis_only(rng):
     )
     with pytest.raises(ValueError, match="factor must be"):
         axial(vol, 0.5, 1.0)
+
+
+def test_axial_sampling_records_the_rows_only(rng):
+    from srcnn_plugin.degradations import axial
+
+    img = rng.random((24, 10))
+    d = Degradation.parse("axial+psf=2")
+    assert (d.sampling, d.psf, str(d)) == ("axial", 2.0, "psf=2+axial")
+    np.testing.assert_array_equal(d.shrink(img, 4), axial(img, 4, 2.0, axis=0))
+    assert d.apply(img, 4).shape == (6, 10)
+
+
+def test_a_mixture_is_one_axis_or_not_never_both():
+    assert DegradationMixture(("axial+psf=0-0.75+noise=0-0.04",)).one_axis
+    assert not DegradationMixture(("bicubic", "binning")).one_axis
+    with pytest.raises(ValueError, match="one-axis models on their own"):
+        DegradationMixture(("bicubic", "axial"))
+
+
+def test_one_axis_validation_recordings():
+    got = [str(d) for d in validation_degradations(4, one_axis=True)]
+    assert got == ["psf=1+axial", "psf=2+axial", "psf=2+axial+noise=0.01"]

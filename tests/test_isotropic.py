@@ -42,11 +42,67 @@ def test_axial_pair_degrades_the_rows_only(rng):
 
 def test_without_adaptation_it_is_the_mean_of_the_zx_and_zy_reconstructions(volume):
     _, lr = volume
-    out = isotropic(lr, 4, adapt=False, device="cpu")
-    zx = rescale(lr, (4, 1, 1), device="cpu")
-    zy = rescale(lr.swapaxes(1, 2), (4, 1, 1), device="cpu").swapaxes(1, 2)
+    out = isotropic(lr, 4, axial_sigma=1.5, adapt=False, device="cpu")
+    # the bundled Z model for the factor, told the axial PSF
+    kw = dict(model="srcnn-axial-9-5-5-x4", psf_sigma=1.5, device="cpu")
+    zx = rescale(lr, (4, 1, 1), **kw)
+    zy = rescale(lr.swapaxes(1, 2), (4, 1, 1), **kw).swapaxes(1, 2)
     assert out.shape == (128, 32, 128) and out.dtype == np.float64
     np.testing.assert_allclose(out, (zx + zy) / 2, rtol=1e-12)
+
+
+def test_the_starting_model_is_the_axial_one_for_the_factor():
+    from srcnn_plugin._isotropic import axial_blur, starting_model
+
+    assert [starting_model(None, f) for f in (2, 2.5, 6, 9)] == [
+        "srcnn-axial-9-5-5-x2", "srcnn-axial-9-5-5-x2", "srcnn-axial-9-5-5-x6",
+        "srcnn-axial-9-5-5-x6",
+    ]  # fmt: skip
+    assert starting_model("paper", 4) == "srcnn-9-5-5-x4"
+    assert axial_blur("srcnn-axial-9-5-5-x4", 4, 2.0) == 0.5
+    assert axial_blur("srcnn-acq-9-5-5-x4", 4, 2.0) == 0.0  # no isotropic PSF along Z
+    assert axial_blur("srcnn-9-5-5-x4", 4, 2.0) is None
+
+
+def test_the_bundled_z_model_alone_beats_the_spline_and_the_2d_model(volume):
+    from skimage.transform import rescale as sk_rescale
+
+    truth, lr = volume
+    spline = sk_rescale(lr, (4, 1, 1), order=3, mode="reflect", preserve_range=True)
+    plain = rescale(lr, (4, 1, 1), preserve_range=True, device="cpu")
+    iso = isotropic(lr, 4, adapt=False, preserve_range=True, device="cpu")
+    assert _psnr(truth, iso) > _psnr(truth, spline) + 0.5
+    assert _psnr(truth, iso) > _psnr(truth, plain) + 0.5
+
+
+def test_one_axis_models_serve_one_growing_axis_only(volume):
+    _, lr = volume
+    with pytest.raises(ValueError, match="one-axis"):
+        rescale(lr[0], 2, model="axial", device="cpu")
+    with pytest.raises(ValueError, match="one-axis"):
+        rescale(lr[:, 0], (1, 4), model="srcnn-axial-9-5-5-x4", device="cpu")
+    with pytest.raises(ValueError, match="ensemble=1 or 2"):
+        rescale(lr[:8], (4, 1, 1), model="axial", ensemble=8, device="cpu")
+    with pytest.raises(ValueError, match="ensemble=1 or 2"):
+        isotropic(lr[:8], 4, adapt=False, ensemble=8, device="cpu")
+    # a 2-D request never picks one
+    from srcnn_plugin.models.registry import pick_model_for_scale
+
+    assert pick_model_for_scale(6) == "srcnn-acq-9-5-5-x4"
+
+
+def test_an_adapted_z_model_is_marked_one_axis(volume):
+    from srcnn_plugin._adapt import AdaptSettings
+    from srcnn_plugin._isotropic import adapt_axial
+    from srcnn_plugin._job import drain
+    from srcnn_plugin._options import Options
+    from srcnn_plugin.models.registry import is_one_axis
+
+    _, lr = volume
+    settings = AdaptSettings(steps=4, every=2, min_gain=-99)
+    result = drain(adapt_axial(lr[:, :16, :64, None], 4, 2.0, Options(device="cpu"), settings))
+    assert result.report["adapted"] and is_one_axis(result.loaded)
+    assert result.loaded.metadata["blur_default"] == 0.5
 
 
 @pytest.mark.slow

@@ -5,9 +5,10 @@ Self-supervised, as CARE's isotropic reconstruction (Weigert et al., MICCAI
 sharp, so recording them once more along one axis the way Z was recorded
 ([axial][srcnn_plugin.degradations.axial]: Gaussian axial blur, then
 sections every ``z_factor`` pixels) gives pairs for a one-axis
-super-resolution model (the model for the factor, fine-tuned by
-``_adapt.fine_tune``; augmentation keeps the degraded axis vertical). That
-model then super-resolves Z in the ZX planes (a ``rescale`` by
+super-resolution model: the bundled one-axis (``'axial'`` family) model for
+the factor, trained the same way on T91/BSD200 and told the axial PSF,
+fine-tuned by ``_adapt.fine_tune`` (augmentation keeps the degraded axis
+vertical). That model then super-resolves Z in the ZX planes (a ``rescale`` by
 ``(z_factor, 1, 1)``) and in the ZY planes (the same on the volume with Y and
 X swapped); the two results are averaged. Both passes are ordinary
 ``rescale_with`` calls: tiled with exact seams, bounded memory, dask in ->
@@ -21,9 +22,14 @@ import time
 
 import numpy as np
 
-__all__ = ["isotropic", "isotropic_steps", "axial_pair", "adapt_axial"]
-
-_AXIS_KEEPING = (0, 1, 4, 5)  # identity, mirror, half turn, half turn + mirror
+__all__ = [
+    "isotropic",
+    "isotropic_steps",
+    "axial_pair",
+    "adapt_axial",
+    "starting_model",
+    "axial_blur",
+]
 
 
 def axial_pair(plane: np.ndarray, factor: float, sigma: float, noise: float, rng):
@@ -49,6 +55,37 @@ def axial_pair(plane: np.ndarray, factor: float, sigma: float, noise: float, rng
     return pair_from_son(plane, axial(plane, factor, sigma, axis=0), noise, rng)
 
 
+def starting_model(model, z_factor: float):
+    """The model ``isotropic`` starts from: ``model=`` at ``z_factor``, axial by default.
+
+    ``None`` picks the bundled one-axis (``'axial'``) model for the factor;
+    a family, name, weights file or loaded model is resolved as ``rescale``
+    resolves it (``registry.resolve_model``).
+
+    Examples
+    --------
+    >>> starting_model(None, 4), starting_model(None, 3.5), starting_model("acquisition", 4)
+    ('srcnn-axial-9-5-5-x4', 'srcnn-axial-9-5-5-x3', 'srcnn-acq-9-5-5-x4')
+    """
+    from .models.registry import resolve_model
+
+    return resolve_model("axial" if model is None else model, z_factor)
+
+
+def axial_blur(model, z_factor: float, axial_sigma: float) -> float | None:
+    """The PSF condition (input pixels) the Z model is told; ``None`` for other models.
+
+    A one-axis blur-aware model is told the axial PSF, ``axial_sigma /
+    z_factor`` input sections; an isotropic blur-aware model 0 (its
+    condition is an isotropic PSF, which Z does not have).
+    """
+    from .models.registry import get_model, is_one_axis
+
+    if not get_model(model).config.blur_aware:
+        return None
+    return float(axial_sigma) / z_factor if is_one_axis(model) else 0.0
+
+
 def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
     """Generator: the one-axis model for ``x`` (work layout ``(..., Z, Y, X, C)``).
 
@@ -57,7 +94,7 @@ def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
     """
     from ._adapt import _noise_spec, _planes, fine_tune
     from .degradations import estimate_noise
-    from .models.registry import get_model, resolve_model
+    from .models.registry import get_model
 
     t_start = time.perf_counter()
     n_sp = x.ndim - 1
@@ -65,7 +102,7 @@ def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
     planes, _, shape = _planes(x, lateral, -1, "channels", options.noise)
     if not planes:
         raise ValueError("The volume is constant; isotropic reconstruction needs detail.")
-    model_name = resolve_model(options.model, z_factor)
+    model_name = starting_model(options.model, z_factor)
     base = get_model(model_name)
     rng = np.random.default_rng([settings.seed, 17])
     pairs = []
@@ -84,10 +121,10 @@ def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
         "noise": _noise_spec(options.noise),
         "source_shapes": [list(shape)],
     }
-    blur = 0.0 if base.config.blur_aware else None
+    blur = axial_blur(model_name, z_factor, axial_sigma)
     return (
         yield from fine_tune(
-            base, pairs, blur, settings, options.device, t_start, report, _AXIS_KEEPING
+            base, pairs, blur, settings, options.device, t_start, report, one_axis=True
         )
     )
 
@@ -123,18 +160,19 @@ def isotropic(
         Learn the one-axis model from the volume's own lateral planes (the
         default; ``True`` or a dict of
         [AdaptSettings][srcnn_plugin._adapt.AdaptSettings] fields, e.g.
-        ``{"seconds": 120}``). ``False`` uses the model for the factor
-        unadapted, as ``rescale(volume, (z_factor, 1, 1))`` does, on ZX and
-        ZY planes.
+        ``{"seconds": 120}``). ``False`` uses the bundled one-axis model for
+        the factor unadapted (told ``axial_sigma``), on ZX and ZY planes.
     preserve_range : bool
         As in ``rescale`` (the dtype and range rules are ``rescale``'s).
     progress : bool or callable
         ``True`` shows tqdm bars; a callable gets ``(done, total)``.
     **options
         ``rescale``'s computing options: ``model`` (the starting model;
-        default: the default family's for the factor), ``device``,
+        default: the ``'axial'`` family's for the factor, see
+        [starting_model][srcnn_plugin._isotropic.starting_model]), ``device``,
         ``precision``, ``tile_size``, ``memory_budget``, ``clip``,
-        ``symmetric``, ``ensemble``, ``noise``.
+        ``symmetric``, ``ensemble`` (1 or 2: one-axis models take no
+        transposing passes), ``noise``.
 
     Returns
     -------
@@ -204,15 +242,25 @@ def isotropic_steps(
     if not (math.isfinite(axial_sigma) and axial_sigma >= 0):
         raise ValueError(f"axial_sigma must be >= 0 (lateral pixels), got {axial_sigma!r}.")
     opts = Options.from_kwargs({**options, "psf_sigma": None})
+    if opts.passes == 8:
+        raise ValueError(
+            "isotropic takes ensemble=1 or 2 (the default): the Z model super-resolves one "
+            "axis, and the 8-pass ensemble would transpose it."
+        )
     # Work layout (..., Z, Y, X, C); np.moveaxis keeps a dask array lazy.
     x = np.moveaxis(arr, ch, -1) if ch is not None else arr[..., None]
     settings = AdaptSettings.from_value(adapt)
     phases = 3 if settings is not None else 2
+    start = starting_model(opts.model, z_factor)
+    # Unadapted, the starting model is told the axial PSF (an adapted model
+    # records it as its blur_default).
+    blur = axial_blur(start, z_factor, axial_sigma)
+    opts = opts.replace(model=start, psf_sigma=None if not blur else blur * z_factor)
     if settings is not None:
         # When the guard keeps the starting model, fine_tune has warned.
         result = yield from _phase(adapt_axial(x, z_factor, axial_sigma, opts, settings), 0, phases)
         if result.report["adapted"]:
-            opts = opts.replace(model=result.loaded)
+            opts = opts.replace(model=result.loaded, psf_sigma=None)
     scale = (1.0,) * (n_sp - 3) + (z_factor, 1.0, 1.0)
     zx = yield from _phase(_plane_pass(x, scale, opts, preserve_range), phases - 2, phases)
     zy = yield from _phase(_plane_pass(_swap(x), scale, opts, preserve_range), phases - 1, phases)

@@ -142,6 +142,33 @@ def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
     return resolve_model(model, max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]))
 
 
+def _check_one_axis(model, plan: RescalePlan, x_shape, passes: int) -> None:
+    """Refuse a one-axis (Z) model for a plane it would not serve right.
+
+    A one-axis model (``registry.is_one_axis``) super-resolves the rows of
+    the plane only: the plane's first axis must grow and its second must
+    not, and the 8-pass ensemble (which transposes) is not allowed.
+    """
+    from .models.registry import is_one_axis
+
+    if not is_one_axis(model):
+        return
+    p, q = plan.plane
+    fp, fq = plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+    if not (fp > 1 and fq == 1):
+        raise ValueError(
+            f"Model {model if isinstance(model, str) else 'given'!r} is a one-axis (Z) model: "
+            "it super-resolves one axis, the first of the plane, and not the other; pass a "
+            "scale that grows only that axis, e.g. (4, 1, 1) for Z of a ZYX volume, use "
+            "srcnn_plugin.isotropic, or choose a 2-D model (model=None)."
+        )
+    if passes == 8:
+        raise ValueError(
+            "A one-axis (Z) model takes ensemble=1 or 2: the 8-pass ensemble transposes "
+            "the plane, which would super-resolve the wrong axis."
+        )
+
+
 def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
     """The PSF (input pixels) a blur-aware model is told; ``None`` for other models.
 
@@ -185,6 +212,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
     work_dtype = work_type(x.dtype)
     model = _resolve_model(options.model, plan, x.shape)
     loaded = get_model(model)
+    _check_one_axis(model, plan, x.shape, options.passes)
     dev = resolve_device(options.device)
     precision = _check_precision(options.precision, dev)
     n_sr = sum(plan.sr_channels)

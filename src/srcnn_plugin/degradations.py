@@ -21,7 +21,13 @@ in three steps, each a function here and all composed by
      anti-aliasing, as ``cv2.resize(..., INTER_LINEAR)`` shrinks.
 
    All three keep scikit-image's pixel grid: coarse pixel ``i`` is centred on
-   fine coordinate ``(i + 0.5) s - 0.5``.
+   fine coordinate ``(i + 0.5) s - 0.5``. One-axis sampling (``ONE_AXIS``)
+   records only the rows, as a microscope records Z:
+
+   * ``"axial"``: the PSF acts along the rows only (the axial PSF, sigma in
+     fine pixels), then point samples (optical sections) every ``s`` rows
+     ([axial][srcnn_plugin.degradations.axial]); the columns are untouched.
+
 3. **Noise**, Poisson–Gaussian:
    ``y = (Poisson(photons * v) / photons) + N(0, read^2)`` where ``v`` is the
    intensity as a fraction of the image's range and ``read`` the read noise
@@ -45,6 +51,7 @@ import numpy as np
 
 __all__ = [
     "SAMPLINGS",
+    "ONE_AXIS",
     "gaussian_psf",
     "psf_sigma",
     "bin_pixels",
@@ -60,6 +67,8 @@ __all__ = [
 
 #: How the coarse grid is sampled (see the module notes).
 SAMPLINGS = ("bicubic", "binning", "subsample")
+#: Samplings that record one axis (the rows) only, as Z is recorded.
+ONE_AXIS = ("axial",)
 
 
 def gaussian_psf(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -302,10 +311,12 @@ class Degradation:
 
     Parameters
     ----------
-    sampling : {'bicubic', 'binning', 'subsample'}
-        How the coarse grid is sampled (module notes).
+    sampling : {'bicubic', 'binning', 'subsample', 'axial'}
+        How the coarse grid is sampled (module notes); ``'axial'`` records
+        the rows only.
     psf : float
-        Gaussian PSF sigma in fine (output) pixels; 0 for none.
+        Gaussian PSF sigma in fine (output) pixels; 0 for none. For
+        ``'axial'``, the axial PSF (along the rows only).
     read : float
         Read-noise standard deviation, as a fraction of the image's range.
     photons : float, optional
@@ -320,6 +331,8 @@ class Degradation:
     'psf=1+binning+noise=0.01'
     >>> d.apply(np.ones((20, 20)), 2, rng=0).shape
     (10, 10)
+    >>> Degradation.parse("axial+psf=2").apply(np.ones((20, 20)), 4).shape
+    (5, 20)
     """
 
     sampling: str = "bicubic"
@@ -328,8 +341,10 @@ class Degradation:
     photons: float | None = None
 
     def __post_init__(self):
-        if self.sampling not in SAMPLINGS:
-            raise ValueError(f"Unknown sampling {self.sampling!r}; pass one of {SAMPLINGS}.")
+        if self.sampling not in SAMPLINGS + ONE_AXIS:
+            raise ValueError(
+                f"Unknown sampling {self.sampling!r}; pass one of {SAMPLINGS + ONE_AXIS}."
+            )
         if self.psf < 0 or self.read < 0 or (self.photons is not None and self.photons <= 0):
             raise ValueError("psf and noise must be >= 0 and photons > 0.")
 
@@ -354,6 +369,8 @@ class Degradation:
         """Blur and sample ``image`` (noise-free), float64."""
         from ._imresize import imresize
 
+        if self.sampling == "axial":
+            return axial(image, factor, self.psf, axis=-2)
         x = gaussian_psf(image, self.psf)
         if self.sampling == "binning":
             return bin_pixels(x, factor)
@@ -415,6 +432,17 @@ class DegradationMixture:
         if not 0 <= self.clean <= 1:
             raise ValueError(f"clean must be a probability in [0, 1], got {self.clean}.")
         object.__setattr__(self, "_parsed", tuple(self.parse_terms(s) for s in self.specs))
+        kinds = {lo["sampling"] in ONE_AXIS for lo, _ in self._parsed}
+        if len(kinds) > 1:
+            raise ValueError(
+                f"A mixture records either both axes or the rows only; {self.specs} mixes "
+                f"{ONE_AXIS} with {SAMPLINGS}: train one-axis models on their own."
+            )
+
+    @property
+    def one_axis(self) -> bool:
+        """Whether the mixture records the rows only (``ONE_AXIS`` samplings)."""
+        return self._parsed[0][0]["sampling"] in ONE_AXIS
 
     @staticmethod
     def parse_terms(text: str) -> tuple[dict, dict]:
@@ -423,7 +451,7 @@ class DegradationMixture:
         hi: dict = {"sampling": "bicubic"}
         seen = set()
         for term in str(text).replace(" ", "").split("+"):
-            if term in SAMPLINGS:
+            if term in SAMPLINGS + ONE_AXIS:
                 key, a, b = "sampling", term, term
             else:
                 m = _TERM.match(term)
@@ -431,7 +459,7 @@ class DegradationMixture:
                     raise ValueError(
                         f"Cannot read {term!r} in degradation {text!r}; write terms like "
                         f"'psf=1.0', 'noise=0.01', 'photons=200', ranges 'noise=0-0.05', "
-                        f"and one of {SAMPLINGS}, joined by '+'."
+                        f"and one of {SAMPLINGS + ONE_AXIS}, joined by '+'."
                     )
                 key = {"noise": "read"}.get(m.group(1), m.group(1))
                 a = float(m.group(2))
@@ -461,19 +489,29 @@ class DegradationMixture:
         return Degradation(**kw)
 
 
-def validation_degradations(factor: float) -> list[Degradation]:
+def validation_degradations(factor: float, one_axis: bool = False) -> list[Degradation]:
     """The fixed acquisitions models are selected and benchmarked on, at ``factor``.
 
     The paper's bicubic; binning; a Gaussian PSF of ``factor / 2`` output
     pixels (1 at x2, 1.5 at x3) with binning; and the same with Gaussian
-    noise of 1 % and 3 % of the range.
+    noise of 1 % and 3 % of the range. ``one_axis``: the axial recordings
+    one-axis models are selected on, axial PSF ``factor / 4``, ``factor / 2``
+    (``isotropic``'s default) and ``factor / 2`` with 1 % noise.
 
     Examples
     --------
     >>> [str(d) for d in validation_degradations(2)]
     ['bicubic', 'binning', 'psf=1+binning', 'psf=1+binning+noise=0.01', 'psf=1+binning+noise=0.03']
+    >>> [str(d) for d in validation_degradations(4, one_axis=True)]
+    ['psf=1+axial', 'psf=2+axial', 'psf=2+axial+noise=0.01']
     """
     s = factor / 2
+    if one_axis:
+        return [
+            Degradation("axial", psf=s / 2),
+            Degradation("axial", psf=s),
+            Degradation("axial", psf=s, read=0.01),
+        ]
     return [
         Degradation("bicubic"),
         Degradation("binning"),

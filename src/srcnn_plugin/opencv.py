@@ -165,7 +165,7 @@ class DnnSuperResImpl:
     def setModel(self, algo: str, scale) -> None:  # noqa: N802
         """Choose the algorithm (``"srcnn"``, or ``"srcnn-fast"`` for the 9-1-5
         network) and the upscaling factor."""
-        from .models.registry import list_models, model_info
+        from .models.registry import ONE_AXIS_FAMILIES, list_models, model_info
 
         name = str(algo).lower()
         if name not in ALGORITHMS:
@@ -183,7 +183,12 @@ class DnnSuperResImpl:
             trained = self._weights.scales
             where = f"the weights read from {self._weights.source}"
         else:
-            trained = tuple(s for n in list_models() for s in model_info(n)["scales"])
+            trained = tuple(
+                s
+                for n in list_models()
+                if model_info(n).get("family") not in ONE_AXIS_FAMILIES
+                for s in model_info(n)["scales"]
+            )
             where = "the bundled weights"
         if trained and float(scale) not in [float(s) for s in trained]:
             raise SuperResError(

@@ -250,6 +250,14 @@ def test_isotropic_option_super_resolves_z_and_overlays(make_napari_viewer, qtbo
     assert first == pytest.approx(src.translate[0])
     assert out.data.dtype == np.float32
     assert out.data.shape == isotropic(vol, 4, adapt=False).shape
+    # time budget 0: the bundled Z model as it is
+    widget.adapt_seconds.value = 0.0
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: len(viewer.layers) == 3, timeout=5_000)
+    ref = isotropic(vol, 4, adapt=False, preserve_range=True).astype(np.float32)
+    np.testing.assert_allclose(viewer.layers[-1].data, ref, rtol=1e-6)
 
 
 def test_live_preview_super_resolves_the_view_and_overlays(make_napari_viewer, qtbot, cells):

@@ -187,3 +187,18 @@ def test_sampler_records_acquisitions_with_their_noise():
     blurred = PatchSampler([img], (3,), 21, 6, seed=1, variants=2,
                            degradation=DegradationMixture(("psf=0.5+binning",)))  # fmt: skip
     assert bool((blurred.sample_conditioned(4)[3] == 0.5).all())  # psf 1.5 px / 3
+
+
+def test_one_axis_recordings_keep_the_row_axis(rng):
+    from srcnn_plugin.degradations import DegradationMixture
+    from srcnn_plugin.training.data import AXIS_KEEPING, PatchSampler
+
+    # constant along the rows: an axial recording enlarged back is the image itself
+    img = np.tile((rng.random(48) * 255).astype(np.uint8), (48, 1))
+    mix = DegradationMixture(("axial+psf=0.5",))
+    s = PatchSampler([img], (4,), 21, 6, seed=0, degradation=mix, variants=2)
+    assert s._transforms.tolist() == list(AXIS_KEEPING)
+    x, y, _, blur = s.sample_conditioned(16)
+    # no transform turned the columns into rows: every input stays constant down its columns
+    assert float((x - x[:, :, :1]).abs().max()) < 1e-5
+    assert bool((blur == 0.5).all())  # axial sigma 2 fine pixels / 4

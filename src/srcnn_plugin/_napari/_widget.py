@@ -89,8 +89,8 @@ class SRCNNWidget(Container):
             value=_AUTO,
             tooltip="auto: the default model for the factor, as rescale() chooses; a family "
             "(acquisition: for real, noisy microscopy; paper: the paper's bicubic-trained "
-            "models; fast: the 9-1-5 network, several times faster) picks within it; or a "
-            "bundled model or weights file.",
+            "models; fast: the 9-1-5 network, several times faster; axial: the Z models of "
+            "'isotropic Z') picks within it; or a bundled model or weights file.",
         )
         self.noise_auto, self.noise = _toggled_value(
             "measure noise",
@@ -166,11 +166,12 @@ class SRCNNWidget(Container):
         self.adapt_seconds = FloatSpinBox(
             label="time budget (s)",
             value=60.0,
-            min=1.0,
+            min=0.0,
             max=3600.0,
             step=10.0,
             tooltip="Fine-tune the model on the chosen layer for at most this long (no "
-            "ground truth needed; most useful when the PSF is stated).",
+            "ground truth needed; most useful when the PSF is stated). With isotropic Z, 0 "
+            "uses the bundled Z model as it is.",
         )
         self.adapt_button = PushButton(text="Adapt to this layer")
         self.save_path = FileEdit(
@@ -356,7 +357,8 @@ class SRCNNWidget(Container):
         factor = float(self.factor.value)
         names = ", ".join(ly.name for ly in layers)
         if self.isotropic.value:
-            adapt = {"seconds": float(self.adapt_seconds.value)}
+            seconds = float(self.adapt_seconds.value)
+            adapt = {"seconds": seconds} if seconds > 0 else False
 
             def isotropic_job(opts):
                 results = []

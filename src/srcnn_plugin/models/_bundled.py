@@ -15,6 +15,7 @@ from importlib import resources
 
 __all__ = [
     "FAMILIES",
+    "ONE_AXIS_FAMILIES",
     "list_models",
     "model_info",
     "default_model",
@@ -23,7 +24,11 @@ __all__ = [
 ]
 
 #: Model families: ``model=`` accepts these names to choose within one family.
-FAMILIES = ("paper", "acquisition", "fast")
+FAMILIES = ("paper", "acquisition", "fast", "axial")
+
+#: Families of one-axis models (they super-resolve the rows of a plane only, as
+#: Z in ``isotropic``); a request that names no family never gets one.
+ONE_AXIS_FAMILIES = ("axial",)
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from ._bundled import (
     FAMILIES,
+    ONE_AXIS_FAMILIES,
     bundled_weights_path,
     default_family,
     default_model,
@@ -28,10 +29,12 @@ __all__ = [
     "get_model",
     "pick_model_for_scale",
     "FAMILIES",
+    "ONE_AXIS_FAMILIES",
     "default_family",
     "resolve_model",
     "blur_default",
     "trained_factor",
+    "is_one_axis",
 ]
 
 _LOCK = threading.Lock()
@@ -89,13 +92,14 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
     ``family``'s is chosen, by default the
     [default family][srcnn_plugin.models.registry.default_family]'s, and the
     paper's where that family has none. Naming a ``family`` explicitly
-    restricts the choice to it.
+    restricts the choice to it; one-axis families (``ONE_AXIS_FAMILIES``,
+    the Z models of ``isotropic``) serve only requests that name them.
 
     Parameters
     ----------
     scale : float
         The factor of the super-resolved plane (the larger of its two axes').
-    family : {None, 'paper', 'acquisition'}
+    family : {None, 'paper', 'acquisition', 'fast', 'axial'}
         Restrict to one family (see ``FAMILIES``).
 
     Examples
@@ -104,6 +108,8 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
     'srcnn-9-5-5-x3'
     >>> pick_model_for_scale(2.5, "paper")
     'srcnn-9-5-5-x2'
+    >>> pick_model_for_scale(5), pick_model_for_scale(5, "axial")
+    ('srcnn-acq-9-5-5-x4', 'srcnn-axial-9-5-5-x5')
     """
     if family is not None and family not in FAMILIES:
         raise ValueError(f"Unknown model family {family!r}; pass one of {FAMILIES}.")
@@ -112,7 +118,9 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
         for name in list_models()
         for s in model_info(name)["scales"]
     ]
-    if family is not None:
+    if family is None:
+        entries = [e for e in entries if e[2] not in ONE_AXIS_FAMILIES]
+    else:
         entries = [e for e in entries if e[2] == family]
         if not entries:
             raise ValueError(f"No bundled model of family {family!r}; pass one of {FAMILIES}.")
@@ -175,3 +183,27 @@ def blur_default(model) -> float:
     if isinstance(model, str) and model in list_models():
         return float(model_info(model).get("blur_default", 0.0))
     return float(get_model(model).metadata.get("blur_default", 0.0))
+
+
+def is_one_axis(model) -> bool:
+    """Whether ``model`` super-resolves one axis (the rows) only, as Z in ``isotropic``.
+
+    Bundled models of a one-axis family (``ONE_AXIS_FAMILIES``); a weights
+    file or loaded model whose metadata says so (``one_axis``: files trained
+    on a one-axis degradation, and models adapted from one-axis ones).
+
+    Examples
+    --------
+    >>> is_one_axis("srcnn-axial-9-5-5-x4"), is_one_axis("srcnn-acq-9-5-5-x4")
+    (True, False)
+    """
+    if isinstance(model, str) and model in list_models():
+        return model_info(model).get("family") in ONE_AXIS_FAMILIES
+    loaded = get_model(model)
+    meta = getattr(loaded, "metadata", None) or {}
+    if "one_axis" in meta:
+        return bool(meta["one_axis"])
+    from ..degradations import as_mixture
+
+    spec = meta.get("training", {}).get("config", {}).get("degradation")
+    return bool(spec) and as_mixture(spec).one_axis

@@ -34,9 +34,15 @@ __all__ = [
     "record",
     "add_shrunk_copies",
     "PatchSampler",
+    "AXIS_KEEPING",
 ]
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+
+#: The dihedral transforms (see ``_dihedral_grids``) that keep the row axis a row
+#: axis: identity, mirror, half turn, half turn + mirror. Pairs degraded along
+#: one axis are augmented with these only.
+AXIS_KEEPING = (0, 1, 4, 5)
 
 #: How ``read_planes`` turns an image's channels into training planes.
 CHANNEL_MODES = ("auto", "luma", "each")
@@ -334,6 +340,11 @@ class PatchSampler:
         [acquire][srcnn_plugin.training.data.acquire]).
     variants : int
         Recordings per image and scale with a ``degradation``.
+
+    Notes
+    -----
+    A one-axis ``degradation`` (``degradation.one_axis``, e.g. axial) records
+    the rows only; the augmentation then keeps rows rows (``AXIS_KEEPING``).
     """
 
     def __init__(
@@ -370,6 +381,8 @@ class PatchSampler:
             groups.append(pairs)
         self.scales = scales
         self._store(groups, patch, halo, seed, device)
+        if degradation is not None and degradation.one_axis:
+            self._transforms = np.asarray(AXIS_KEEPING, np.int64)
 
     @classmethod
     def from_pairs(cls, pairs, patch: int, halo: int, seed: int = 0, device="cpu", transforms=None):

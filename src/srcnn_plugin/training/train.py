@@ -110,14 +110,15 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
 
 
-def validation_pairs(images, scales, acquisitions: bool = False) -> dict:
+def validation_pairs(images, scales, acquisitions: bool = False, one_axis: bool = False) -> dict:
     """The validation pairs of each scale for [validate][srcnn_plugin.training.train.validate].
 
     Made once per run: ``{scale: [(hr, bicubic), ...]}`` with the paper's
     protocol, or with ``acquisitions`` ``{"<scale>|<degradation>": [(hr,
     bicubic, noise level, PSF in input pixels), ...]}`` for each of
     [validation_degradations][srcnn_plugin.degradations.validation_degradations]
-    (noise seeded per image, so every run sees the same pairs).
+    (noise seeded per image, so every run sees the same pairs); ``one_axis``
+    uses the one-axis (axial) validation recordings instead.
     """
     if not acquisitions:
         return {s: [degrade(img, s) for img in images] for s in scales}
@@ -125,7 +126,7 @@ def validation_pairs(images, scales, acquisitions: bool = False) -> dict:
 
     out = {}
     for s in scales:
-        for d in validation_degradations(s):
+        for d in validation_degradations(s, one_axis=one_axis):
             rngs = (np.random.default_rng([i, 7]) for i in range(len(images)))
             out[f"{s:g}|{d}"] = [
                 (*acquire(img, s, d, rng=r), d.psf / s) for img, r in zip(images, rngs)
@@ -274,11 +275,14 @@ def train(
             model.load_state_dict(loaded.model.state_dict(), strict=loaded.config == arch)
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        mix = cfg.mixture()
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
-            degradation=cfg.mixture(), variants=cfg.variants,
+            degradation=mix, variants=cfg.variants,
         )  # fmt: skip
-        val_pairs = validation_pairs(val_imgs, cfg.scales, acquisitions=bool(cfg.degradation))
+        val_pairs = validation_pairs(
+            val_imgs, cfg.scales, acquisitions=mix is not None, one_axis=bool(mix and mix.one_axis)
+        )
         step, best, best_step, history = 0, -math.inf, -1, []
         last = out / "last.pt"
         if resume and last.exists():
