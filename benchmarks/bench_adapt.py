@@ -58,7 +58,7 @@ def _cases(s: int):
     return [(Degradation("binning", psf=s / 2), "binning"), (Degradation("bicubic"), "bicubic")]
 
 
-def run(name: str, data, scales, limit=None, records=None, save=None) -> list[dict]:
+def run(name: str, data, scales, limit=None, records=None, save=None, seconds=None) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
     rows = []
@@ -76,8 +76,9 @@ def run(name: str, data, scales, limit=None, records=None, save=None) -> list[di
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", AdaptationWarning)
+                    budget = {} if seconds is None else {"seconds": seconds}
                     up = srcnn_plugin.Upscaler(s, device="cpu").adapt(
-                        lr, psf_sigma=deg.psf, degradation=sampling
+                        lr, psf_sigma=deg.psf, degradation=sampling, **budget
                     )
                 rec["seconds"].append(time.perf_counter() - t0)
                 rec["kept"].append(not up.adaptation["adapted"])
@@ -92,6 +93,7 @@ def run(name: str, data, scales, limit=None, records=None, save=None) -> list[di
                             "data": name, "plane": data[i][0], "scale": s, "recorded": str(deg),
                             "holdout_gain": rep["holdout_psnr_after"] - rep["holdout_psnr_before"],
                             "adapted_gain": rec["adapted"][-1], "kept": rec["kept"][-1],
+                            "steps": rep["steps"], "stopped_by": rep["stopped_by"],
                         }
                     )  # fmt: skip
             adapted = np.array(rec["adapted"])
@@ -144,11 +146,23 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="first N planes of each dataset")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument(
+        "--seconds",
+        type=float,
+        help="adaptation time budget of the gain tables (default: the library's, 60 s); "
+        "raise it when other jobs share the cores, so runs end by their steps as on an "
+        "idle machine (the timing table always uses the default)",
+    )
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    ap.add_argument(
         "--per-plane",
         type=Path,
         help="also write each plane's held-out (internal) and true gains to this JSON file",
     )
     args = ap.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     rows, records = [], [] if args.per_plane else None
 
     def save():
@@ -159,10 +173,14 @@ def main(argv=None):
     save = save if records is not None else None
     for ds in args.datasets:
         if ds == "set14":
-            rows += run("Set14", set14_planes(), args.scales, args.limit, records, save)
+            rows += run(
+                "Set14", set14_planes(), args.scales, args.limit, records, save, args.seconds
+            )
         else:
             data = microscopy_planes(MICROSCOPY)
-            rows += run("microscopy-dev", data, args.scales, args.limit, records, save)
+            rows += run(
+                "microscopy-dev", data, args.scales, args.limit, records, save, args.seconds
+            )
     print("\nGains in dB over the bundled default (rescale with nothing stated)\n")
     print(markdown(rows))
     if not args.no_timing:

@@ -100,7 +100,7 @@ def test_an_adapted_z_model_is_marked_one_axis(volume):
 
     _, lr = volume
     settings = AdaptSettings(steps=4, every=2, min_gain=-99)
-    result = drain(adapt_axial(lr[:, :16, :64, None], 4, 2.0, Options(device="cpu"), settings))
+    result = drain(adapt_axial(lr[:, :, :64, None], 4, 2.0, Options(device="cpu"), settings))
     assert result.report["adapted"] and is_one_axis(result.loaded)
     assert result.loaded.metadata["blur_default"] == 0.5
 

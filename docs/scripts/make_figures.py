@@ -201,10 +201,13 @@ def isotropic_figure():
         "recorded ZX section (Z sampled 1 in 4)": np.repeat(lr[:, y], 4, axis=0),
         "cubic spline along Z": sk_rescale(lr, (4, 1, 1), order=3, preserve_range=True)[:, y],
         "rescale(vol, (4, 1, 1))": srcnn_plugin.rescale(lr, (4, 1, 1), preserve_range=True)[:, y],
+        "Z model (adapt=False)": srcnn_plugin.isotropic(
+            lr, 4, adapt=False, preserve_range=True
+        )[:, y],
         "isotropic(vol, 4)": srcnn_plugin.isotropic(lr, 4, preserve_range=True)[:, y],
         "truth": truth[:, y],
     }
-    fig, axes = plt.subplots(1, 5, figsize=(13, 2.7), dpi=110)
+    fig, axes = plt.subplots(1, 6, figsize=(15, 2.7), dpi=110)
     for ax, (title, sec) in zip(axes, panels.items()):
         ax.imshow(sec, cmap="gray", vmin=truth.min(), vmax=truth.max(), interpolation="nearest")
         if title != "truth" and not title.startswith("recorded"):

@@ -772,7 +772,8 @@ _EXAMPLES = {
   srcnn-plugin upscale stack.tif --scale 1 2 2        # per-axis factors (Z Y X)
   srcnn-plugin upscale --list files.txt --scale 3 --dry-run
   srcnn-plugin upscale noisy.tif --scale 2 --psf-sigma 1.2 --adapt   # fine-tune on it first
-  srcnn-plugin upscale stack.ome.tif --isotropic      # Z factor from the metadata""",
+  srcnn-plugin upscale stack.ome.tif --isotropic      # Z factor from the metadata
+  srcnn-plugin upscale stack.tif --isotropic --z-factor 5 --no-adapt   # the Z model as it is""",
     "adapt": """examples:
   srcnn-plugin adapt cells/*.tif --scale 2 --psf-sigma 1.2 -o cells_x2.pt
   srcnn-plugin upscale cells/ --scale 2 --model cells_x2.pt -o up/

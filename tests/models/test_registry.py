@@ -90,3 +90,23 @@ def test_fast_family_is_the_9_1_5_network():
     assert fast.shape == (48, 40)
     assert not np.allclose(fast, rescale(img, 2, model="paper"))
     np.testing.assert_allclose(rescale(np.full((8, 8), 0.3), 2, model="fast"), 0.3, atol=1e-6)
+
+
+def test_one_axis_models_are_chosen_only_by_name(tmp_path):
+    from srcnn_plugin.models.registry import ONE_AXIS_FAMILIES, is_one_axis
+    from srcnn_plugin.models.srcnn import SRCNN
+    from srcnn_plugin.models.weights import save_weights
+
+    assert ONE_AXIS_FAMILIES == ("axial",)
+    for s in (1.5, 2, 3, 4, 5, 6, 8):
+        assert model_info(pick_model_for_scale(s))["family"] not in ONE_AXIS_FAMILIES
+    assert [pick_model_for_scale(s, "axial") for s in (2, 4.5, 6, 9)] == [
+        "srcnn-axial-9-5-5-x2", "srcnn-axial-9-5-5-x4", "srcnn-axial-9-5-5-x6",
+        "srcnn-axial-9-5-5-x6",
+    ]  # fmt: skip
+    assert is_one_axis("srcnn-axial-9-5-5-x3") and not is_one_axis("srcnn-9-5-5-x3")
+    # a weights file says so through its training degradation (or its metadata)
+    trained = {"training": {"config": {"degradation": ["axial+psf=0-0.75"]}}}
+    save_weights(SRCNN(), tmp_path / "z.pt", scales=(4,), metadata=trained)
+    save_weights(SRCNN(), tmp_path / "p.pt", scales=(4,))
+    assert is_one_axis(str(tmp_path / "z.pt")) and not is_one_axis(str(tmp_path / "p.pt"))
