@@ -4,7 +4,8 @@ Run: ``python benchmarks/bench_isotropic.py [--limit N] [--factors 4] [--no-adap
 
 Protocol (the targets of issue #17): each 2-D microscopy-dev plane ``I`` with
 at least 160 rows and 128 columns (from ``bench_acquisitions.planes``) becomes
-a volume whose rows play Z: ``V[z, y, x] = I[z + y, x]`` with 128 sections,
+a volume whose rows play Z: ``V[z, y, x] = I[z + y, x]`` with 128 sections
+(the largest multiple of the factor up to 128),
 32 rows and up to 192 columns, so every ZX and every YX plane of ``V`` is a
 crop of the real image. ``V`` is recorded along Z with
 ``degradations.axial`` (Gaussian axial blur of sigma ``factor / 2`` sections,
@@ -62,7 +63,7 @@ def run(f: int, limit=None, adapt: bool = True) -> list[dict]:
     rows, gains = [], {m: [] for m in methods}
     data = [(n, p) for n, p in planes(DEFAULT) if p.shape[0] >= 160 and p.shape[1] >= 128]
     for name, img in data[:limit]:
-        truth = sheared(img[:, :192], 128, 32)
+        truth = sheared(img[:, :192], 128 - 128 % f, 32)  # a whole number of sections
         span = float(np.ptp(truth))
         lr = axial(truth, f, f / 2, axis=0)
         spline = psnr(truth, sk_rescale(lr, (f, 1, 1), order=3, preserve_range=True), f, span)

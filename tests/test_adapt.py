@@ -80,7 +80,7 @@ def test_the_adapted_weights_blend_the_bundled_and_fine_tuned_ones(blurred):
     from srcnn_plugin.models.registry import get_model
 
     _, lr = blurred
-    kw = dict(psf_sigma=1.0, steps=20, every=5, min_gain=-99)
+    kw = dict(psf_sigma=1.0, steps=20, every=5, min_gain=-99, seconds=600)  # ends by steps
     tuned = Upscaler(2, device="cpu").adapt(lr, blend=1.0, **kw)
     half = Upscaler(2, device="cpu").adapt(lr, **kw)  # blend 0.5, the default
     base = get_model("srcnn-acq-9-5-5-x2").model.state_dict()
@@ -88,10 +88,28 @@ def test_the_adapted_weights_blend_the_bundled_and_fine_tuned_ones(blurred):
     for k, v in half._loaded.model.state_dict().items():
         np.testing.assert_allclose(v.numpy(), ((base[k] + a[k]) / 2).numpy(), atol=1e-6)
     rep = half.adaptation
+    assert rep["blend"] == 0.5 and tuned.adaptation["blend"] == 1.0
     assert rep["holdout_psnr_fine_tuned"] == tuned.adaptation["holdout_psnr_after"]
     assert rep["holdout_psnr_after"] != rep["holdout_psnr_fine_tuned"]  # the blend is scored
     with pytest.raises(ValueError, match="blend must be in"):
         AdaptSettings(blend=0)
+
+
+def test_a_blend_worse_than_the_bundled_model_falls_back_to_the_fine_tuned_one(
+    blurred, monkeypatch
+):
+    import srcnn_plugin._adapt
+
+    _, lr = blurred
+    kw = dict(psf_sigma=1.0, steps=10, every=5, seconds=600)
+    tuned = Upscaler(2, device="cpu").adapt(lr, blend=1.0, **kw)
+    # held-out scores: before, after 5 and 10 steps, then the blend (worse than before)
+    scores = iter([30.0, 31.0, 31.5, 29.0])
+    monkeypatch.setattr(srcnn_plugin._adapt, "_psnr", lambda *a: next(scores))
+    up = Upscaler(2, device="cpu").adapt(lr, **kw)
+    rep = up.adaptation
+    assert rep["adapted"] and rep["blend"] == 1.0 and rep["holdout_psnr_after"] == 31.5
+    assert np.array_equal(up(lr), tuned(lr))
 
 
 def test_the_guard_keeps_the_model_when_nothing_improves(blurred):

@@ -25,9 +25,10 @@ The held-out pairs share the image's content but not its scale, so they
 overrate a fine-tuned model where the bundled one already matches the
 acquisition; the average does not lose there and gains more where
 adaptation helps (measured on microscopy-dev, see the adaptation guide).
-When the average does not beat the unadapted model on the held-out part by
-``min_gain`` dB, the unadapted model is returned with an
-[AdaptationWarning][srcnn_plugin._adapt.AdaptationWarning] (the guard).
+The guard: the average is used when it beats the unadapted model on the
+held-out part by ``min_gain`` dB, else the fine-tuned model alone when it
+does (``report['blend']`` says which), else the unadapted model is returned
+with an [AdaptationWarning][srcnn_plugin._adapt.AdaptationWarning].
 
 Everything here is settled per call and driven by
 [adapt_steps][srcnn_plugin._adapt.adapt_steps], a generator like
@@ -459,16 +460,20 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
         if out_of_time:
             stopped = "time"
             break
-    tuned = best
+    tuned, blend = best, 1.0
     if best_state is not None and settings.blend < 1:
-        w = settings.blend
         before = {k: v.to(dev) for k, v in base.model.state_dict().items()}
-        best_state = {
-            k: (v if not v.is_floating_point() else torch.lerp(before[k].to(v.dtype), v, w))
+        w = settings.blend
+        mixed = {
+            k: torch.lerp(before[k].to(v.dtype), v, w) if v.is_floating_point() else v
             for k, v in best_state.items()
-        }  # fmt: skip
-        net.load_state_dict(best_state)
-        best = _psnr(held, net, held_noise, blur, dev)
+        }
+        net.load_state_dict(mixed)
+        score = _psnr(held, net, held_noise, blur, dev)
+        # The straight path between the two can cross worse weights (seen on an image with
+        # hot pixels): then the fine-tuned model alone is the candidate, as without blending.
+        if score - score0 >= settings.min_gain:
+            best_state, best, blend = mixed, score, settings.blend
     report = {
         **report,
         "settings": {f.name: getattr(settings, f.name) for f in fields(settings)},
@@ -480,6 +485,7 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
         "holdout_psnr_before": round(score0, 4),
         "holdout_psnr_fine_tuned": round(tuned, 4),
         "holdout_psnr_after": round(best, 4),
+        "blend": blend,
         "adapted": best - score0 >= settings.min_gain and best_state is not None,
     }
     if not report["adapted"]:
