@@ -201,9 +201,9 @@ def isotropic_figure():
         "recorded ZX section (Z sampled 1 in 4)": np.repeat(lr[:, y], 4, axis=0),
         "cubic spline along Z": sk_rescale(lr, (4, 1, 1), order=3, preserve_range=True)[:, y],
         "rescale(vol, (4, 1, 1))": srcnn_plugin.rescale(lr, (4, 1, 1), preserve_range=True)[:, y],
-        "Z model (adapt=False)": srcnn_plugin.isotropic(
-            lr, 4, adapt=False, preserve_range=True
-        )[:, y],
+        "Z model (adapt=False)": srcnn_plugin.isotropic(lr, 4, adapt=False, preserve_range=True)[
+            :, y
+        ],
         "isotropic(vol, 4)": srcnn_plugin.isotropic(lr, 4, preserve_range=True)[:, y],
         "truth": truth[:, y],
     }
