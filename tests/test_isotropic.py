@@ -49,6 +49,12 @@ def test_without_adaptation_it_is_the_mean_of_the_zx_and_zy_reconstructions(volu
     zy = rescale(lr.swapaxes(1, 2), (4, 1, 1), **kw).swapaxes(1, 2)
     assert out.shape == (128, 32, 128) and out.dtype == np.float64
     np.testing.assert_allclose(out, (zx + zy) / 2, rtol=1e-12)
+    # a stated axial PSF of 0 is told as 0, not replaced by the model's default
+    sharp = isotropic(lr[:, :8], 4, axial_sigma=0.0, adapt=False, device="cpu")
+    kw["psf_sigma"] = 0.0
+    zx = rescale(lr[:, :8], (4, 1, 1), **kw)
+    zy = rescale(lr[:, :8].swapaxes(1, 2), (4, 1, 1), **kw).swapaxes(1, 2)
+    np.testing.assert_allclose(sharp, (zx + zy) / 2, rtol=1e-12)
 
 
 def test_the_starting_model_is_the_axial_one_for_the_factor():

@@ -221,6 +221,7 @@ def isotropic_steps(
     from ._options import Options
     from ._rescale import _is_dask
     from ._validation import check_channel_axis, check_image_dtype, check_shape
+    from .models.registry import is_one_axis
 
     lazy = _is_dask(volume)
     arr = volume if lazy else np.asarray(volume)
@@ -252,10 +253,11 @@ def isotropic_steps(
     settings = AdaptSettings.from_value(adapt)
     phases = 3 if settings is not None else 2
     start = starting_model(opts.model, z_factor)
-    # Unadapted, the starting model is told the axial PSF (an adapted model
-    # records it as its blur_default).
-    blur = axial_blur(start, z_factor, axial_sigma)
-    opts = opts.replace(model=start, psf_sigma=None if not blur else blur * z_factor)
+    # Unadapted, a one-axis starting model is told the axial PSF (psf_sigma is in
+    # output sections; axial_sigma 0 included); an adapted one records it as its
+    # blur_default. Other models keep their own default.
+    told = is_one_axis(start) and axial_blur(start, z_factor, axial_sigma) is not None
+    opts = opts.replace(model=start, psf_sigma=axial_sigma if told else None)
     if settings is not None:
         # When the guard keeps the starting model, fine_tune has warned.
         result = yield from _phase(adapt_axial(x, z_factor, axial_sigma, opts, settings), 0, phases)

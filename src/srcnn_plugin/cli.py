@@ -325,7 +325,9 @@ def _isotropic_file(img, ch, z_factor: float, args):
         axial_sigma=args.axial_sigma,
         channel_axis=ch,
         preserve_range=True,
-        adapt=not args.no_adapt and {"seconds": args.adapt_seconds, "steps": args.adapt_steps},
+        adapt=False
+        if args.no_adapt
+        else {"seconds": args.adapt_seconds, "steps": args.adapt_steps},
         model=args.model,
         device=args.device,
         tile_size=args.tile_size,
