@@ -167,6 +167,49 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
     return rows
 
 
+def stack_rows(out: int, scale: float, planes: int, repeat: int) -> list[dict]:
+    """One plane against a stack of ``planes`` planes (per-pixel MPix/s, one pass).
+
+    "stack, one forward per batch" lifts the engine's bound on a forward
+    pass's activations (``_engine._MAX_ACTIVATION``), as before it existed:
+    the batch of planes then runs as one forward pass, whose activations
+    glibc maps fresh (and the kernel zeroes) on every tile.
+    """
+    import srcnn_plugin._engine as engine
+
+    rng = np.random.default_rng(1)
+    n = round(out / scale)
+    one = rng.random((n, n)).astype(np.float32)
+    stack = rng.random((planes, n, n)).astype(np.float32)
+    mpix = out * out / 1e6
+    bound = engine._MAX_ACTIVATION
+    rows = []
+    for family in ("paper", "fast"):
+
+        def run(x, f=family):
+            sc = scale if x.ndim == 2 else (1, scale, scale)
+            return srcnn_plugin.rescale(x, sc, device="cpu", model=f, ensemble=1)
+
+        t1 = best_of(lambda: run(one), repeat)
+        ts = best_of(lambda: run(stack), repeat)
+        engine._MAX_ACTIVATION = 2**62
+        try:
+            tb = best_of(lambda: run(stack), repeat)
+        finally:
+            engine._MAX_ACTIVATION = bound
+        rows.append(
+            {
+                "family": family,
+                "one plane MPix/s": mpix / t1,
+                f"stack of {planes} MPix/s": planes * mpix / ts,
+                "stack, one forward per batch MPix/s": planes * mpix / tb,
+                "stack / one plane": t1 * planes / ts,
+                "bounded / one forward": tb / ts,
+            }
+        )
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -178,6 +221,7 @@ def main(argv=None):
         action="store_true",
         help="only compare the families' models (acquisition, paper, fast 9-1-5)",
     )
+    ap.add_argument("--stack", type=int, default=4, help="planes of the stack rows (0: skip them)")
     ap.add_argument(
         "--tiles",
         type=int,
@@ -210,6 +254,9 @@ def main(argv=None):
     lr = rng.random((round(out / args.scale),) * 2).astype(np.float32)
     print(f"the families' models at {out}x{out}, same passes (9-1-5: the fast family):\n")
     print(markdown(family_rows(lr, out, args.scale, args.repeat, f32)), flush=True)
+    if args.stack:
+        print(f"\none plane and a stack of {args.stack} planes at {out}x{out}, one pass:\n")
+        print(markdown(stack_rows(out, args.scale, args.stack, args.repeat)), flush=True)
     if args.families_only:
         return
     rows = []

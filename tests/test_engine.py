@@ -71,3 +71,39 @@ def test_device_copies_live_and_die_with_their_model(rng):
     del mine
     gc.collect()
     assert ref() is None  # the cache held no strong reference: the entry is gone
+
+
+def test_forward_items_bounds_the_activation():
+    from srcnn_plugin._engine import _MAX_ACTIVATION, forward_items
+
+    assert forward_items(9, 64, 268, 268) == 1  # a full CPU tile: one per pass
+    k = forward_items(100, 64, 40, 40)
+    assert 1 < k < 100 and 4 * 64 * 40 * 40 * k <= _MAX_ACTIVATION
+    assert forward_items(3, 64, 10, 10) == 3
+
+
+@pytest.mark.parametrize("passes", [1, 2, 8])
+def test_split_batches_match_one_batch(rng, monkeypatch, passes):
+    """Items with different noise levels give the same results split over passes."""
+    import srcnn_plugin._engine as eng
+
+    engine = Engine(get_model("srcnn-acq-9-5-5-x2"), "cpu", passes=passes)
+    tp = _tile()
+    slab = rng.random((5, 20, 20)).astype(np.float32)
+    noise = np.array([0.0, 0.01, 0.01, 0.03, 0.0], np.float32)
+    whole = engine.run(slab, tp, noise=noise, blur=0.3)
+    calls = []
+    real_infer = __import__("srcnn_plugin.models.srcnn", fromlist=["infer"]).infer
+
+    def counting(net, x, *a):
+        calls.append(x.shape[0])
+        return real_infer(net, x, *a)
+
+    monkeypatch.setattr("srcnn_plugin.models.srcnn.infer", counting)
+    monkeypatch.setattr(eng, "_MAX_ACTIVATION", 4 * 64 * 60 * 60 * 2)  # two 56x56 inputs a pass
+    split = engine.run(slab, tp, noise=noise, blur=0.3)
+    assert calls and max(calls) == 2
+    np.testing.assert_allclose(split, whole, atol=1e-6)
+    for i in range(5):  # and each item as it comes alone
+        alone = engine.run(slab[i : i + 1], tp, noise=noise[i : i + 1], blur=0.3)
+        np.testing.assert_allclose(split[i : i + 1], alone, atol=1e-6)

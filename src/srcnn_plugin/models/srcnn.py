@@ -291,7 +291,12 @@ def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     k = weight.shape[-1]
     ho, wo = h - k + 1, w - k + 1
     taps = weight.reshape(c, k * k).T.to(y.dtype)
-    maps = torch.matmul(taps, y.flatten(2)).view(n, k, k, h, w)
+    # One 2-D product per item: a batched product of a channels-last ``y`` ran
+    # 2.6x slower (it copies the strided operand first).
+    maps = y.new_empty((n, k * k, h * w))
+    for i in range(n):
+        torch.mm(taps, y[i].flatten(1), out=maps[i])
+    maps = maps.view(n, k, k, h, w)
     out = maps[:, 0, 0, :ho, :wo].float() + bias.float()
     for dy in range(k):
         for dx in range(k):
