@@ -23,7 +23,9 @@ import srcnn_plugin
 DEFAULT_SET5 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "Set5"
 
 
-def psnr_rows(set5: Path, device: str, precisions, scales=(2, 3, 4)) -> list[dict]:
+def psnr_rows(
+    set5: Path, device: str, precisions, scales=(2, 3, 4), model: str = "paper"
+) -> list[dict]:
     """One row per scale: mean PSNR per precision and the change against float32."""
     from srcnn_plugin._imresize import imresize
     from srcnn_plugin.training.data import list_images, read_luma
@@ -38,7 +40,7 @@ def psnr_rows(set5: Path, device: str, precisions, scales=(2, 3, 4)) -> list[dic
             lr = imresize(hr, 1 / s)
             for p in precisions:
                 sr = srcnn_plugin.rescale(
-                    lr, s, device=device, precision=p, clip=False, model="paper"
+                    lr, s, device=device, precision=p, clip=False, model=model
                 )
                 vals[p].append(psnr_y(hr, sr, s))
         row = {"scale": f"x{s}"}
@@ -54,14 +56,15 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--set5", type=Path, default=DEFAULT_SET5)
     ap.add_argument("--force", action="store_true", help="bf16 on a CPU without native bf16")
+    ap.add_argument("--model", default="paper", help="model family or name (default: paper)")
     args = ap.parse_args(argv)
     precisions = ["float32", "bfloat16"] + (["float16"] if args.device != "cpu" else [])
     if args.force:
         import srcnn_plugin._engine as engine
 
         engine.cpu_has_bf16 = lambda: True
-    rows = psnr_rows(args.set5, args.device, precisions)
-    print(f"Set5 Y-PSNR of rescale on {args.device} by precision:\n")
+    rows = psnr_rows(args.set5, args.device, precisions, model=args.model)
+    print(f"Set5 Y-PSNR of rescale (model={args.model!r}) on {args.device} by precision:\n")
     print(markdown(rows))
     worst = min(r[f"{p} - float32"] for r in rows for p in precisions[1:])
     print(f"\nlargest loss: {-worst:.4f} dB (target <= 0.02)")
