@@ -29,7 +29,7 @@ import numpy as np
 from _common import markdown
 
 import srcnn_plugin
-from srcnn_plugin.degradations import validation_degradations
+from srcnn_plugin.degradations import estimate_noise, validation_degradations
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "microscopy-dev"
 
@@ -58,7 +58,9 @@ def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float) -> float:
     return float(10 * np.log10(span**2 / mse))
 
 
-def run(folder: Path, scales, models, stated: bool = True, psf_factors=()) -> list[dict]:
+def run(
+    folder: Path, scales, models, stated: bool = True, psf_factors=(), noise_gains=()
+) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
     data = planes(folder)
@@ -69,6 +71,7 @@ def run(folder: Path, scales, models, stated: bool = True, psf_factors=()) -> li
             if stated:
                 runs.append(("stated", dict(psf_sigma=deg.psf)))
             runs += [(f"psf={f:g}s", dict(psf_sigma=f * s)) for f in psf_factors]
+            runs += [(f"noise x{g:g}", dict(noise_gain=g)) for g in noise_gains]
             gains = {label: [] for label, _ in runs}
             base = []
             for i, (_, hr) in enumerate(data):
@@ -79,6 +82,8 @@ def run(folder: Path, scales, models, stated: bool = True, psf_factors=()) -> li
                 ref = psnr(hr, spline, s, span)
                 base.append(ref)
                 for label, kw in runs:
+                    if "noise_gain" in kw:  # the default model told g x the measured noise
+                        kw = dict(noise=kw["noise_gain"] * float(estimate_noise(lr)))
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, s, span) - ref)
             row = {"scale": f"x{s}", "degradation": str(deg), "spline dB": np.mean(base)}
@@ -110,11 +115,21 @@ def main(argv=None):
         help="also run the default model with psf_sigma = F * scale for each F (how the "
         "bundled models' default PSF was chosen on this validation set)",
     )
+    ap.add_argument(
+        "--noise-sweep",
+        type=float,
+        nargs="+",
+        default=(),
+        metavar="G",
+        help="also run the default model told G times the measured noise level for each G",
+    )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
     n = len(planes(args.folder))
     print(f"{n} planes from {args.folder.name}; gains in dB over skimage rescale(order=3)\n")
-    rows = run(args.folder, args.scales, models, not args.no_stated, args.psf_sweep)
+    rows = run(
+        args.folder, args.scales, models, not args.no_stated, args.psf_sweep, args.noise_sweep
+    )
     print(markdown(rows))
 
 

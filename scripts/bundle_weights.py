@@ -4,9 +4,11 @@ Usage::
 
     python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5-x2 \
         [--family paper|acquisition|fast] [--default-family] [--blur-default B]
+        [--noise-gain G]
 
 Computes the file's SHA-256 and stores it, the architecture, scales, family
-and (blur-aware models) the default PSF in input pixels in
+(blur-aware models) the default PSF in input pixels and (noise-aware models)
+the factor on the noise level they are told in
 ``src/srcnn_plugin/models/weights/registry.json``; ``--default-family`` makes
 the model's family serve requests that name no model.
 Evaluation metrics are added with ``--metrics table.json`` (written by
@@ -34,6 +36,7 @@ def main(argv=None) -> None:
     ap.add_argument("--family", default="paper", choices=FAMILIES)
     ap.add_argument("--default-family", action="store_true")
     ap.add_argument("--blur-default", type=float, help="default PSF, input pixels")
+    ap.add_argument("--noise-gain", type=float, help="factor on the told noise level")
     ap.add_argument("--description", default="")
     ap.add_argument("--metrics", type=Path)
     args = ap.parse_args(argv)
@@ -55,6 +58,8 @@ def main(argv=None) -> None:
     }
     if args.blur_default is not None:
         entry["blur_default"] = args.blur_default
+    if args.noise_gain is not None:
+        entry["noise_gain"] = args.noise_gain
     if args.metrics:
         # Rows are named after the evaluated file; in the registry the network is "model".
         rows = json.loads(args.metrics.read_text())

@@ -224,7 +224,11 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
     # Constant channels are resampled only (the network would add its bias).
     active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
     noise = check_noise(options.noise, plan.work_in[-1])
-    levels = channel_noise(x, plan, lo, span, noise) if loaded.config.noise_aware else None
+    levels = None
+    if loaded.config.noise_aware:
+        from .models.registry import noise_gain
+
+        levels = channel_noise(x, plan, lo, span, noise) * noise_gain(model)
     if levels is None and not isinstance(noise, str) and np.any(noise > 0):
         raise ValueError(
             f"Model {model!r} does not take a noise level; pass noise='auto' (the default), "

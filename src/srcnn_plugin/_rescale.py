@@ -117,6 +117,8 @@ def rescale(
         or one for all; 0 for a clean image), told to noise-aware models so
         they do not sharpen noise. ``'auto'`` (default) measures it per
         channel (see [estimate_noise][srcnn_plugin.degradations.estimate_noise]).
+        Bundled models are told it times their calibration
+        ([noise_gain][srcnn_plugin.models.registry.noise_gain]).
         Other models ignore ``'auto'`` and refuse a level.
     psf_sigma : float, optional
         What you know of the optics: the Gaussian sigma, in *output* pixels,

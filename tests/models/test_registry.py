@@ -110,3 +110,29 @@ def test_one_axis_models_are_chosen_only_by_name(tmp_path):
     save_weights(SRCNN(), tmp_path / "z.pt", scales=(4,), metadata=trained)
     save_weights(SRCNN(), tmp_path / "p.pt", scales=(4,))
     assert is_one_axis(str(tmp_path / "z.pt")) and not is_one_axis(str(tmp_path / "p.pt"))
+
+
+def test_acquisition_models_are_told_the_noise_times_their_gain(rng, monkeypatch, tmp_path):
+    """``noise_gain`` scales the level a bundled model is told, measured or stated."""
+    import numpy as np
+
+    import srcnn_plugin
+    from srcnn_plugin.models import registry
+    from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig
+    from srcnn_plugin.models.weights import save_weights
+
+    name = "srcnn-acq-9-5-5-x2"
+    gain = registry.noise_gain(name)
+    assert gain > 1
+    assert registry.noise_gain(registry.get_model(name)) == gain  # loaded, e.g. by Upscaler
+    assert registry.noise_gain("srcnn-9-5-5-x2") == 1.0
+    other = tmp_path / "trained.pt"  # a model of one's own: told the level as measured
+    save_weights(SRCNN(SRCNNConfig(noise_aware=True)), other, scales=(2,))
+    assert registry.noise_gain(str(other)) == 1.0
+    img = 0.5 + 0.2 * np.sin(np.arange(48)[:, None] / 3) + 0.02 * rng.standard_normal((48, 48))
+    named = srcnn_plugin.rescale(img, 2, model=name, noise=0.02)
+    monkeypatch.setattr(registry, "noise_gain", lambda model: 1.0)
+    told_scaled = srcnn_plugin.rescale(img, 2, model=name, noise=0.02 * gain)
+    np.testing.assert_allclose(named, told_scaled, atol=1e-6)
+    told_plain = srcnn_plugin.rescale(img, 2, model=name, noise=0.02)
+    assert np.abs(named - told_plain).max() > 1e-4

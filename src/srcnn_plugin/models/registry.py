@@ -33,6 +33,7 @@ __all__ = [
     "default_family",
     "resolve_model",
     "blur_default",
+    "noise_gain",
     "trained_factor",
     "is_one_axis",
 ]
@@ -183,6 +184,37 @@ def blur_default(model) -> float:
     if isinstance(model, str) and model in list_models():
         return float(model_info(model).get("blur_default", 0.0))
     return float(get_model(model).metadata.get("blur_default", 0.0))
+
+
+def noise_gain(model) -> float:
+    """Factor on the noise level a noise-aware model is told (measured or stated).
+
+    The acquisition models were trained told the level
+    [estimate_noise][srcnn_plugin.degradations.estimate_noise] measures on
+    photographs, where texture inflates it; told the true level of a
+    microscopy image they remove too little noise. A bundled model's
+    ``noise_gain`` (chosen on validation data, see the model card) corrects
+    this, by name or as a loaded model; other weights files (trained, or
+    adapted: adaptation fine-tunes told the measured level) use their
+    metadata's, else 1.
+
+    Examples
+    --------
+    >>> noise_gain("srcnn-acq-9-5-5-x2")
+    1.25
+    >>> noise_gain("srcnn-9-5-5-x2")
+    1.0
+    """
+    if isinstance(model, str) and model in list_models():
+        return float(model_info(model).get("noise_gain", 1.0))
+    loaded = get_model(model)
+    if "noise_gain" in loaded.metadata:
+        return float(loaded.metadata["noise_gain"])
+    for name in list_models():  # a bundled model passed loaded (e.g. Upscaler's)
+        info = model_info(name)
+        if info.get("sha256") == loaded.sha256 and "noise_gain" in info:
+            return float(info["noise_gain"])
+    return 1.0
 
 
 def is_one_axis(model) -> bool:

@@ -11,7 +11,7 @@ the images. With this protocol the bicubic rows match the paper's table
 With a ``degradation`` (see [srcnn_plugin.degradations][]) the low-resolution
 image is recorded that way instead (noise seeded per image), the bicubic row
 enlarges it with MATLAB bicubic and noise-aware models are told its measured
-noise level, as ``rescale`` tells them.
+noise level times the model's ``noise_gain``, as ``rescale`` tells them.
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def evaluate(
 
     from .._device import resolve_device
     from ..degradations import Degradation
-    from ..models.registry import FAMILIES, blur_default, get_model, resolve_model
+    from ..models.registry import FAMILIES, blur_default, get_model, noise_gain, resolve_model
 
     timed = methods is not None
     if methods is None:
@@ -258,7 +258,7 @@ def evaluate(
         for s in scales:
             s = int(s) if float(s).is_integer() else float(s)
             pairs = [(n, *_record(y, s, degradation, i)) for i, (n, y) in enumerate(imgs)]
-            runs, blur = [], None
+            runs, blur, gain = [], None, 1.0
             for method in methods:
                 if method == "bicubic":
                     runs.append(("bicubic", None))
@@ -270,12 +270,14 @@ def evaluate(
                     spec = resolve_model(model, s)
                     loaded = get_model(spec)
                     blur = blur_default(spec)  # what rescale tells it by default
+                    gain = noise_gain(spec)
                     named = model is not None and model not in FAMILIES
                     label = Path(loaded.source).stem if named else "srcnn"
                     runs.append((label + ("+sym" if symmetric else ""), loaded))
             for label, method in runs:
                 per, times = {}, {}
                 for n, hr, lr, bic, noise in pairs:
+                    noise = None if noise is None else noise * gain
                     t0 = time.perf_counter()
                     sr = _run_method(method, hr, lr, s, dev, symmetric, noise, blur, timed, bic)
                     times[n] = time.perf_counter() - t0
