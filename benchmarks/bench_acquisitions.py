@@ -23,6 +23,8 @@ optics gets.
 from __future__ import annotations
 
 import argparse
+import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,8 @@ def run(
     data = planes(folder)
     rows = []
     for s in scales:
+        s = int(s) if float(s).is_integer() else float(s)
+        key = s if isinstance(s, int) else round(1000 * s)  # seeds take integers
         for deg in validation_degradations(s):
             runs = [(m or "default", dict(model=m)) for m in models]
             if stated:
@@ -75,18 +79,19 @@ def run(
             gains = {label: [] for label, _ in runs}
             base = []
             for i, (_, hr) in enumerate(data):
-                hr = hr[: hr.shape[0] - hr.shape[0] % s, : hr.shape[1] - hr.shape[1] % s]
+                m = Fraction(s).limit_denominator(8).numerator  # x1.5: multiples of 3
+                hr = hr[: hr.shape[0] - hr.shape[0] % m, : hr.shape[1] - hr.shape[1] % m]
                 span = float(hr.max() - hr.min())
-                lr = deg.apply(hr, s, rng=np.random.default_rng([i, s]))
+                lr = deg.apply(hr, s, rng=np.random.default_rng([i, key]))
                 spline = sk_rescale(lr, s, order=3, mode="reflect", preserve_range=True)
-                ref = psnr(hr, spline, s, span)
+                ref = psnr(hr, spline, math.ceil(s), span)
                 base.append(ref)
                 for label, kw in runs:
                     if "noise_gain" in kw:  # the default model told g x the measured noise
                         kw = dict(noise=kw["noise_gain"] * float(estimate_noise(lr)))
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
-                    gains[label].append(psnr(hr, up, s, span) - ref)
-            row = {"scale": f"x{s}", "degradation": str(deg), "spline dB": np.mean(base)}
+                    gains[label].append(psnr(hr, up, math.ceil(s), span) - ref)
+            row = {"scale": f"x{s:g}", "degradation": str(deg), "spline dB": np.mean(base)}
             for label, _ in runs:
                 g = np.array(gains[label])
                 row[f"{label} gain"] = f"{g.mean():+.2f}"
@@ -98,7 +103,7 @@ def run(
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?", type=Path, default=DEFAULT)
-    ap.add_argument("--scales", type=int, nargs="+", default=[2, 3])
+    ap.add_argument("--scales", type=float, nargs="+", default=[2, 3])
     ap.add_argument(
         "--models",
         nargs="+",

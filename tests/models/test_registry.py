@@ -56,8 +56,8 @@ def test_the_default_family_serves_its_factors_and_the_paper_the_rest():
     fam = default_family()
     for s in (2, 2.7, 3):
         assert model_info(pick_model_for_scale(s))["family"] == fam
-    # No other family at x1.5: the paper's model serves it.
-    assert pick_model_for_scale(1.6) == "srcnn-9-5-5-x1.5"
+    assert pick_model_for_scale(1.6) == "srcnn-acq-9-5-5-x1.5"
+    assert pick_model_for_scale(1.6, "paper") == "srcnn-9-5-5-x1.5"
 
 
 def test_largest_factor_not_above_the_request():
