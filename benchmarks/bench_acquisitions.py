@@ -32,6 +32,7 @@ from _common import markdown
 
 import srcnn_plugin
 from srcnn_plugin.degradations import estimate_noise, validation_degradations
+from srcnn_plugin.models.registry import noise_gain, resolve_model
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "microscopy-dev"
 
@@ -88,7 +89,8 @@ def run(
                 base.append(ref)
                 for label, kw in runs:
                     if "noise_gain" in kw:  # the default model told g x the measured noise
-                        kw = dict(noise=kw["noise_gain"] * float(estimate_noise(lr)))
+                        g = kw["noise_gain"] / noise_gain(resolve_model(None, s))
+                        kw = dict(noise=g * float(estimate_noise(lr)))
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, math.ceil(s), span) - ref)
             row = {"scale": f"x{s:g}", "degradation": str(deg), "spline dB": np.mean(base)}
@@ -126,7 +128,8 @@ def main(argv=None):
         nargs="+",
         default=(),
         metavar="G",
-        help="also run the default model told G times the measured noise level for each G",
+        help="also run the default model told G times the measured noise level for each G "
+        "(its own noise_gain divided out: G = noise_gain is the default)",
     )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]

@@ -74,8 +74,9 @@ def _check_precision(precision: str, device) -> str:
 
 # Largest first-layer activation of one CPU forward pass. glibc's malloc serves
 # larger blocks with fresh mmap pages (its threshold adapts up to 32 MiB), which
-# the kernel faults in and zeroes on every tile: a 4-plane stack ran the fast
-# (9-1-5) model 35 % slower per pixel than one plane, in one batch of 4 tiles.
+# the kernel faults in and zeroes on every tile: in one forward pass of 4 tiles, a
+# 4-plane stack ran the fast (9-1-5) model 1.35x slower than split
+# (benchmarks/bench_speed.py, the stack table).
 _MAX_ACTIVATION = 24 * 2**20
 
 

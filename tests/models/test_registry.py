@@ -125,6 +125,8 @@ def test_acquisition_models_are_told_the_noise_times_their_gain(rng, monkeypatch
     gain = registry.noise_gain(name)
     assert gain > 1
     assert registry.noise_gain(registry.get_model(name)) == gain  # loaded, e.g. by Upscaler
+    z = "srcnn-axial-9-5-5-x4"  # the same rule for the registry's default PSF
+    assert registry.blur_default(registry.get_model(z)) == registry.blur_default(z) == 0.5
     assert registry.noise_gain("srcnn-9-5-5-x2") == 1.0
     other = tmp_path / "trained.pt"  # a model of one's own: told the level as measured
     save_weights(SRCNN(SRCNNConfig(noise_aware=True)), other, scales=(2,))

@@ -172,18 +172,38 @@ def blur_default(model) -> float:
     """PSF (input pixels) a blur-aware model is told when the user states none.
 
     A bundled model's ``blur_default`` (chosen on validation data, see the
-    model card); for a weights file or a loaded model, the ``blur_default``
-    its metadata records (adapted models record the PSF they were adapted
-    to), else 0 (pixel integration only).
+    model card), by name or loaded; for another weights file or loaded model,
+    the ``blur_default`` its metadata records (adapted models record the PSF
+    they were adapted to), else 0 (pixel integration only).
 
     Examples
     --------
     >>> blur_default("srcnn-acq-9-5-5-x2")
     0.0
     """
-    if isinstance(model, str) and model in list_models():
-        return float(model_info(model).get("blur_default", 0.0))
+    info = _bundled_info(model)
+    if info is not None:
+        return float(info.get("blur_default", 0.0))
     return float(get_model(model).metadata.get("blur_default", 0.0))
+
+
+def _bundled_info(model) -> dict | None:
+    """The registry entry of a bundled model, named or loaded; ``None`` for other models.
+
+    A loaded model is bundled when its weights' checksum is a bundled file's
+    (what ``Upscaler`` and ``get_model(name)`` hold): registry settings such
+    as ``blur_default`` and ``noise_gain`` live in the registry, not in the
+    weights file.
+    """
+    if isinstance(model, str) and model in list_models():
+        return model_info(model)
+    sha = getattr(get_model(model), "sha256", "")
+    if sha:
+        for name in list_models():
+            info = model_info(name)
+            if info.get("sha256") == sha:
+                return info
+    return None
 
 
 def noise_gain(model) -> float:
@@ -205,16 +225,10 @@ def noise_gain(model) -> float:
     >>> noise_gain("srcnn-9-5-5-x2")
     1.0
     """
-    if isinstance(model, str) and model in list_models():
-        return float(model_info(model).get("noise_gain", 1.0))
-    loaded = get_model(model)
-    if "noise_gain" in loaded.metadata:
-        return float(loaded.metadata["noise_gain"])
-    for name in list_models():  # a bundled model passed loaded (e.g. Upscaler's)
-        info = model_info(name)
-        if info.get("sha256") == loaded.sha256 and "noise_gain" in info:
-            return float(info["noise_gain"])
-    return 1.0
+    info = _bundled_info(model)
+    if info is not None:
+        return float(info.get("noise_gain", 1.0))
+    return float(get_model(model).metadata.get("noise_gain", 1.0))
 
 
 def is_one_axis(model) -> bool:

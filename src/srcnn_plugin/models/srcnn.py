@@ -291,8 +291,8 @@ def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     k = weight.shape[-1]
     ho, wo = h - k + 1, w - k + 1
     taps = weight.reshape(c, k * k).T.to(y.dtype)
-    # One 2-D product per item: a batched product of a channels-last ``y`` ran
-    # 2.6x slower (it copies the strided operand first).
+    # One 2-D product per item: a batched product of a channels-last ``y`` copies
+    # the strided operand first (slower on the CPU).
     maps = y.new_empty((n, k * k, h * w))
     for i in range(n):
         torch.mm(taps, y[i].flatten(1), out=maps[i])
