@@ -15,9 +15,10 @@ binning; and that plus Gaussian noise of 1 % and 3 % of the plane's range
 ``None``, and the paper family). PSNR is over the plane's own range with
 ``scale`` pixels shaved; the table gives the spline's mean PSNR, each model's
 mean gain over it and the share of planes it does not make worse. The
-``stated`` columns run the default with the acquisition's PSF stated
-(``psf_sigma=`` the degradation's, 0 without one): what a user who knows the
-optics gets.
+``stated`` columns run the first model spec with the acquisition's PSF
+stated (``psf_sigma=`` the degradation's, 0 without one): what a user who
+knows the optics gets. The sweeps (``--psf-sweep``, ``--noise-sweep``) run
+the first model spec too, e.g. ``--models fast --noise-sweep 1 1.25``.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ def run(
         key = s if isinstance(s, int) else round(1000 * s)  # seeds take integers
         for deg in validation_degradations(s):
             runs = [(m or "default", dict(model=m)) for m in models]
+            first = models[0]  # the stated and sweep columns run the first model spec
             if stated:
-                runs.append(("stated", dict(psf_sigma=deg.psf)))
-            runs += [(f"psf={f:g}s", dict(psf_sigma=f * s)) for f in psf_factors]
-            runs += [(f"noise x{g:g}", dict(noise_gain=g)) for g in noise_gains]
+                runs.append(("stated", dict(model=first, psf_sigma=deg.psf)))
+            runs += [(f"psf={f:g}s", dict(model=first, psf_sigma=f * s)) for f in psf_factors]
+            runs += [(f"noise x{g:g}", dict(model=first, noise_gain=g)) for g in noise_gains]
             gains = {label: [] for label, _ in runs}
             base = []
             for i, (_, hr) in enumerate(data):
@@ -88,9 +90,9 @@ def run(
                 ref = psnr(hr, spline, math.ceil(s), span)
                 base.append(ref)
                 for label, kw in runs:
-                    if "noise_gain" in kw:  # the default model told g x the measured noise
-                        g = kw["noise_gain"] / noise_gain(resolve_model(None, s))
-                        kw = dict(noise=g * float(estimate_noise(lr)))
+                    if "noise_gain" in kw:  # the model told g x the measured noise
+                        g = kw["noise_gain"] / noise_gain(resolve_model(first, s))
+                        kw = dict(model=first, noise=g * float(estimate_noise(lr)))
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, math.ceil(s), span) - ref)
             row = {"scale": f"x{s:g}", "degradation": str(deg), "spline dB": np.mean(base)}
@@ -119,8 +121,8 @@ def main(argv=None):
         nargs="+",
         default=(),
         metavar="F",
-        help="also run the default model with psf_sigma = F * scale for each F (how the "
-        "bundled models' default PSF was chosen on this validation set)",
+        help="also run the first model spec with psf_sigma = F * scale for each F (how "
+        "the bundled models' default PSF was chosen on this validation set)",
     )
     ap.add_argument(
         "--noise-sweep",
@@ -128,8 +130,8 @@ def main(argv=None):
         nargs="+",
         default=(),
         metavar="G",
-        help="also run the default model told G times the measured noise level for each G "
-        "(its own noise_gain divided out: G = noise_gain is the default)",
+        help="also run the first model spec told G times the measured noise level for "
+        "each G (its own noise_gain divided out: G = noise_gain is the default)",
     )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]

@@ -6,7 +6,7 @@ Run: ``python benchmarks/bench_methods.py [--datasets DIR ...] [--scales 3]
 The paper's protocol (``srcnn-plugin evaluate``: Y of BT.601, MATLAB bicubic
 shrink kept as float, ``scale`` pixels shaved) for MATLAB bicubic, sparse
 coding (Yang et al. 2010, ``srcnn_plugin.baselines``, the bundled
-dictionaries) and the bundled paper-recipe SRCNNs, 9-1-5 (``fast``) and 9-5-5
+dictionaries) and the bundled paper-recipe SRCNNs, 9-1-5 (``paper-fast``) and 9-5-5
 (``paper``), each the network alone on the bicubic image. Seconds are wall
 time per image from the low-resolution image to the result, on the CPU with
 ``--threads`` threads (default 1: one core for every method), measured in
@@ -48,10 +48,10 @@ def main(argv=None):
             base = evaluate(ds, (s,), methods=["bicubic", "sparse-coding"])
             nets = {
                 fam: evaluate(ds, (s,), model=fam, methods=["srcnn"]).rows[0]
-                for fam in ("fast", "paper")
+                for fam in ("paper-fast", "paper")
             }
             found = {r.method: r for r in base.rows}
-            found["srcnn 9-1-5 (fast)"] = nets["fast"]
+            found["srcnn 9-1-5 (paper-fast)"] = nets["paper-fast"]
             found["srcnn 9-5-5 (paper)"] = nets["paper"]
             for method, r in found.items():
                 rows.append(
@@ -76,7 +76,7 @@ def main(argv=None):
     for (name, s), per in ratios.items():
         if name != last:
             continue
-        for fam, label in (("fast", "9-1-5 (fast)"), ("paper", "9-5-5 (paper)")):
+        for fam, label in (("paper-fast", "9-1-5 (paper-fast)"), ("paper", "9-5-5 (paper)")):
             r = per[fam]
             table.append(
                 {

@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/bundle_weights.py RUN_DIR/model.pt --name srcnn-9-5-5-x2 \
-        [--family paper|acquisition|fast] [--default-family] [--blur-default B]
+        [--family paper|acquisition|fast|paper-fast] [--default-family] [--blur-default B]
         [--noise-gain G]
 
 Computes the file's SHA-256 and stores it, the architecture, scales, family

@@ -108,9 +108,10 @@ def rescale(
         weights file, or a family: ``'acquisition'`` (noise-aware models
         trained on blurred, binned and noisy acquisitions) or ``'paper'``
         (trained on the paper's bicubic degradation of clean images; they
-        reproduce its tables) or ``'fast'`` (the paper's 9-1-5 network:
-        about 7x fewer operations per pixel than 9-5-5, for big data; paper
-        degradation, not told noise). By default the default family's model for the
+        reproduce its tables), ``'fast'`` (the 9-1-5 network trained as the
+        acquisition family: about 7x fewer operations per pixel than 9-5-5,
+        for big data) or ``'paper-fast'`` (the paper's 9-1-5: bicubic of clean
+        images, not told noise). By default the default family's model for the
         factor (see [pick_model_for_scale][srcnn_plugin.models.registry.pick_model_for_scale]).
     noise : 'auto', float or sequence of float
         Standard deviation of the image's noise in its own units (per channel

@@ -28,7 +28,8 @@ class Upscaler:
     scale : float or sequence of float
         As in [rescale][srcnn_plugin.rescale].
     model : str or path, optional
-        Bundled model name, family (``'acquisition'``, ``'paper'``, ``'fast'``) or
+        Bundled model name, family (``'acquisition'``, ``'paper'``, ``'fast'``,
+        ``'paper-fast'``) or
         weights file; default: the default family's model for the factor of
         the super-resolved plane, exactly as ``rescale`` chooses.
     device : {None, 'cpu', 'cuda', 'mps'}

@@ -894,7 +894,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         help="bundled model name, family ('acquisition': the default, for real microscopy; "
         "'paper': the paper's bicubic-trained models; 'fast': the 9-1-5 network, several "
-        "times faster, for big data) or weights file",
+        "times faster, for big data; 'paper-fast': the paper's 9-1-5) or weights file",
     )
     _acquisition_args(p)
     p.add_argument(

@@ -74,22 +74,29 @@ def test_resolve_model():
         pick_model_for_scale(2, "magic")
 
 
-def test_fast_family_is_the_9_1_5_network():
+def test_fast_families_are_the_9_1_5_network():
     import numpy as np
 
     from srcnn_plugin import rescale
     from srcnn_plugin.models.registry import get_model
 
     for s in (2, 3, 4):
-        name = resolve_model("fast", s)
-        assert name == f"srcnn-9-1-5-x{s}"
-        loaded = get_model(name)
-        assert loaded.config.name == "9-1-5" and loaded.config.macs_per_pixel == 8032
+        paper = resolve_model("paper-fast", s)
+        fast = resolve_model("fast", s)
+        assert paper == f"srcnn-9-1-5-x{s}" and fast == f"srcnn-acq-9-1-5-x{s}"
+        for name in (paper, fast):
+            loaded = get_model(name)
+            assert loaded.config.name == "9-1-5" and loaded.config.macs_per_pixel == 8032
+        # 'fast' is trained like the default: told the noise level and PSF
+        assert get_model(fast).config.noise_aware and get_model(fast).config.blur_aware
+        assert not get_model(paper).config.noise_aware
     img = np.random.default_rng(0).random((24, 20))
-    fast = rescale(img, 2, model="fast")
-    assert fast.shape == (48, 40)
-    assert not np.allclose(fast, rescale(img, 2, model="paper"))
-    np.testing.assert_allclose(rescale(np.full((8, 8), 0.3), 2, model="fast"), 0.3, atol=1e-6)
+    out = {m: rescale(img, 2, model=m) for m in ("fast", "paper-fast", "paper")}
+    assert out["fast"].shape == (48, 40)
+    assert not np.allclose(out["fast"], out["paper-fast"])
+    assert not np.allclose(out["paper-fast"], out["paper"])
+    for m in ("fast", "paper-fast"):
+        np.testing.assert_allclose(rescale(np.full((8, 8), 0.3), 2, model=m), 0.3, atol=1e-6)
 
 
 def test_one_axis_models_are_chosen_only_by_name(tmp_path):

@@ -89,7 +89,8 @@ class SRCNNWidget(Container):
             value=_AUTO,
             tooltip="auto: the default model for the factor, as rescale() chooses; a family "
             "(acquisition: for real, noisy microscopy; paper: the paper's bicubic-trained "
-            "models; fast: the 9-1-5 network, several times faster; axial: the Z models of "
+            "models; fast: the 9-1-5 network, several times faster, also for noisy data; "
+            "paper-fast: the paper's 9-1-5; axial: the Z models of "
             "'isotropic Z') picks within it; or a bundled model or weights file.",
         )
         self.noise_auto, self.noise = _toggled_value(

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 #: Model families: ``model=`` accepts these names to choose within one family.
-FAMILIES = ("paper", "acquisition", "fast", "axial")
+FAMILIES = ("paper", "acquisition", "fast", "paper-fast", "axial")
 
 #: Families of one-axis models (they super-resolve the rows of a plane only, as
 #: Z in ``isotropic``); a request that names no family never gets one.

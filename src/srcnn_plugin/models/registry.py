@@ -100,7 +100,7 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
     ----------
     scale : float
         The factor of the super-resolved plane (the larger of its two axes').
-    family : {None, 'paper', 'acquisition', 'fast', 'axial'}
+    family : {None, 'paper', 'acquisition', 'fast', 'paper-fast', 'axial'}
         Restrict to one family (see ``FAMILIES``).
 
     Examples
