@@ -9,8 +9,9 @@ at ``1/scale`` with each of
 ``srcnn_plugin.degradations.validation_degradations(scale)``: the paper's
 MATLAB bicubic; binning; a Gaussian PSF of ``scale / 2`` output pixels plus
 binning; and that plus Gaussian noise of 1 % and 3 % of the plane's range
-(seeded per plane). The recorded image is enlarged by
-``skimage.transform.rescale(order=3)`` (the spline) and by
+(seeded per plane); ``--photons P`` adds the PSF and binning with shot
+(Poisson) noise of ``P`` photons at the top of the range. The recorded
+image is enlarged by ``skimage.transform.rescale(order=3)`` (the spline) and by
 ``srcnn_plugin.rescale`` with each model spec (default: the default model,
 ``None``, and the paper family). PSNR is over the plane's own range with
 ``scale`` pixels shaved; the table gives the spline's mean PSNR, each model's
@@ -32,7 +33,7 @@ import numpy as np
 from _common import markdown
 
 import srcnn_plugin
-from srcnn_plugin.degradations import estimate_noise, validation_degradations
+from srcnn_plugin.degradations import Degradation, estimate_noise, validation_degradations
 from srcnn_plugin.models.registry import noise_gain, resolve_model
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "microscopy-dev"
@@ -63,7 +64,13 @@ def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float) -> float:
 
 
 def run(
-    folder: Path, scales, models, stated: bool = True, psf_factors=(), noise_gains=()
+    folder: Path,
+    scales,
+    models,
+    stated: bool = True,
+    psf_factors=(),
+    noise_gains=(),
+    photons=(),
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -72,7 +79,8 @@ def run(
     for s in scales:
         s = int(s) if float(s).is_integer() else float(s)
         key = s if isinstance(s, int) else round(1000 * s)  # seeds take integers
-        for deg in validation_degradations(s):
+        shot = [Degradation("binning", psf=s / 2, photons=p) for p in photons]
+        for deg in validation_degradations(s) + shot:
             runs = [(m or "default", dict(model=m)) for m in models]
             first = models[0]  # the stated and sweep columns run the first model spec
             if stated:
@@ -133,12 +141,28 @@ def main(argv=None):
         help="also run the first model spec told G times the measured noise level for "
         "each G (its own noise_gain divided out: G = noise_gain is the default)",
     )
+    ap.add_argument(
+        "--photons",
+        type=float,
+        nargs="+",
+        default=(),
+        metavar="P",
+        help="also record each plane with the PSF, binning and shot (Poisson) noise of P "
+        "photons at the top of its range, for each P (signal-dependent noise, which the "
+        "bundled models were not trained on)",
+    )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
     n = len(planes(args.folder))
     print(f"{n} planes from {args.folder.name}; gains in dB over skimage rescale(order=3)\n")
     rows = run(
-        args.folder, args.scales, models, not args.no_stated, args.psf_sweep, args.noise_sweep
+        args.folder,
+        args.scales,
+        models,
+        not args.no_stated,
+        args.psf_sweep,
+        args.noise_sweep,
+        args.photons,
     )
     print(markdown(rows))
 
