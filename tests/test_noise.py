@@ -56,10 +56,13 @@ def test_paper_models_refuse_a_noise_level():
     assert_allclose(rescale(img, 2, model="paper", noise=0), rescale(img, 2, model="paper"))
 
 
-def test_a_flat_noisy_field_is_not_sharpened():
+@pytest.mark.parametrize("model", [None, "fast"])
+def test_a_flat_noisy_field_is_not_sharpened(model):
     """Noise is not turned into structure: the output varies less than the input."""
     gen = np.random.default_rng(5)
     for level in (0.01, 0.03):
         field = 0.5 + gen.normal(0, level, (96, 96))
-        out = rescale(field, 2)
+        out = rescale(field, 2, model=model)
         assert out.var() <= field.var()
+    if model == "fast":  # the check can fail: the paper's 9-1-5 sharpens the noise
+        assert rescale(field, 2, model="paper-fast").var() > field.var()
