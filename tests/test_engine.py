@@ -93,7 +93,7 @@ def test_split_batches_match_one_batch(rng, monkeypatch, passes):
     noise = np.array([0.0, 0.01, 0.01, 0.03, 0.0], np.float32)
     whole = engine.run(slab, tp, noise=noise, blur=0.3)
     calls = []
-    real_infer = __import__("srcnn_plugin.models.srcnn", fromlist=["infer"]).infer
+    from srcnn_plugin.models.srcnn import infer as real_infer
 
     def counting(net, x, *a):
         calls.append(x.shape[0])

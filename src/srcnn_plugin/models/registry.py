@@ -181,10 +181,14 @@ def blur_default(model) -> float:
     >>> blur_default("srcnn-acq-9-5-5-x2")
     0.0
     """
+    return _setting(model, "blur_default", 0.0)
+
+
+def _setting(model, key: str, default: float) -> float:
+    """A bundled model's registry setting (named or loaded), else its metadata's, else default."""
     info = _bundled_info(model)
-    if info is not None:
-        return float(info.get("blur_default", 0.0))
-    return float(get_model(model).metadata.get("blur_default", 0.0))
+    source = info if info is not None else get_model(model).metadata
+    return float(source.get(key, default))
 
 
 def _bundled_info(model) -> dict | None:
@@ -225,10 +229,7 @@ def noise_gain(model) -> float:
     >>> noise_gain("srcnn-9-5-5-x2")
     1.0
     """
-    info = _bundled_info(model)
-    if info is not None:
-        return float(info.get("noise_gain", 1.0))
-    return float(get_model(model).metadata.get("noise_gain", 1.0))
+    return _setting(model, "noise_gain", 1.0)
 
 
 def is_one_axis(model) -> bool:
