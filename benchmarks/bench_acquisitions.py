@@ -18,8 +18,9 @@ image is enlarged by ``skimage.transform.rescale(order=3)`` (the spline) and by
 mean gain over it and the share of planes it does not make worse. The
 ``stated`` columns run the first model spec with the acquisition's PSF
 stated (``psf_sigma=`` the degradation's, 0 without one): what a user who
-knows the optics gets. The sweeps (``--psf-sweep``, ``--noise-sweep``) run
-the first model spec too, e.g. ``--models fast --noise-sweep 1 1.25``.
+knows the optics gets. The sweeps (``--psf-sweep``, ``--noise-sweep``) and
+``--poisson`` (``noise="poisson"``: shot noise measured and told per pixel)
+run the first model spec too, e.g. ``--models fast --noise-sweep 1 1.25``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def run(
     psf_factors=(),
     noise_gains=(),
     photons=(),
+    poisson: bool = False,
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -87,6 +89,8 @@ def run(
                 runs.append(("stated", dict(model=first, psf_sigma=deg.psf)))
             runs += [(f"psf={f:g}s", dict(model=first, psf_sigma=f * s)) for f in psf_factors]
             runs += [(f"noise x{g:g}", dict(model=first, noise_gain=g)) for g in noise_gains]
+            if poisson:
+                runs.append(("poisson", dict(model=first, noise="poisson")))
             gains = {label: [] for label, _ in runs}
             base = []
             for i, (_, hr) in enumerate(data):
@@ -151,6 +155,12 @@ def main(argv=None):
         "photons at the top of its range, for each P (signal-dependent noise, which the "
         "bundled models were not trained on)",
     )
+    ap.add_argument(
+        "--poisson",
+        action="store_true",
+        help="also run the first model spec with noise='poisson' (shot noise measured and "
+        "told per pixel)",
+    )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
     n = len(planes(args.folder))
@@ -163,6 +173,7 @@ def main(argv=None):
         args.psf_sweep,
         args.noise_sweep,
         args.photons,
+        args.poisson,
     )
     print(markdown(rows))
 

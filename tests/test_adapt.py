@@ -222,6 +222,7 @@ def test_the_time_budget_stops_training(blurred):
         (dict(steps=0), ValueError, "positive integer"),
         (dict(minutes=1), TypeError, "Unknown adaptation setting"),
         (dict(noise=-1.0), ValueError, "noise must be"),
+        (dict(noise="poisson"), ValueError, "takes noise='auto' or a level"),
     ],
 )
 def test_bad_settings_say_what_to_pass(kwargs, error, match):

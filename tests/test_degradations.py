@@ -10,6 +10,7 @@ from srcnn_plugin.degradations import (
     add_noise,
     bin_pixels,
     estimate_noise,
+    estimate_poisson_gaussian,
     gaussian_psf,
     psf_sigma,
     subsample,
@@ -194,3 +195,27 @@ def test_a_mixture_is_one_axis_or_not_never_both():
 def test_one_axis_validation_recordings():
     got = [str(d) for d in validation_degradations(4, one_axis=True)]
     assert got == ["psf=1+axial", "psf=2+axial", "psf=2+axial+noise=0.01"]
+
+
+@pytest.mark.parametrize("photons", [100.0, 1000.0])
+def test_poisson_gaussian_fit_recovers_shot_and_read_noise(photons):
+    """On a smooth scene with shot and read noise, the variance line is found."""
+    from scipy.ndimage import gaussian_filter
+
+    gen = np.random.default_rng(2)
+    scene = gaussian_filter(gen.random((384, 384)), 6)
+    scene = (scene - scene.min()) / np.ptp(scene)  # 0..1, smooth
+    noisy = add_noise(scene, read=0.01, photons=photons, value_range=(0, 1), rng=3)
+    a, b = estimate_poisson_gaussian(noisy)
+    assert_allclose(a, 1 / photons, rtol=0.2)
+    assert_allclose(a * 0.5 + b, 0.5 / photons + 0.01**2, rtol=0.2)  # mid-range variance
+
+
+def test_poisson_gaussian_fit_of_white_noise_is_flat():
+    yy, xx = np.mgrid[:256, :256] / 256.0
+    noisy = yy + xx + np.random.default_rng(0).normal(0, 0.02, yy.shape)
+    a, b = estimate_poisson_gaussian(noisy)
+    assert a * 2 < 0.05 * b  # the signal-dependent part is negligible across the range
+    assert_allclose(np.sqrt(b), 0.02, rtol=0.1)
+    with pytest.raises(ValueError, match="2-D"):
+        estimate_poisson_gaussian(np.zeros((2, 8, 8)))

@@ -107,3 +107,22 @@ def test_split_batches_match_one_batch(rng, monkeypatch, passes):
     for i in range(5):  # and each item as it comes alone
         alone = engine.run(slab[i : i + 1], tp, noise=noise[i : i + 1], blur=0.3)
         np.testing.assert_allclose(split[i : i + 1], alone, atol=1e-6)
+
+
+def test_a_flat_variance_line_is_the_level(engine, rng):
+    """``(0, sigma^2)`` (no shot noise) is exactly the uniform level ``sigma``."""
+    tp = _tile()
+    slab = (0.2 + 0.6 * rng.random((2, 20, 20))).astype(np.float32)
+    levels = np.array([0.01, 0.03])
+    lines = np.stack([np.zeros(2), levels**2], axis=1)
+    np.testing.assert_allclose(
+        engine.run(slab, tp, noise=lines), engine.run(slab, tp, noise=levels), atol=2e-6
+    )
+
+
+def test_shot_noise_lines_keep_flat_input_flat(engine):
+    tp = _tile()
+    for level in (16 / 255, 0.5, 235 / 255):
+        slab = np.full((1, 20, 20), level, np.float32)
+        out = engine.run(slab, tp, noise=np.array([[0.004, 1e-5]]))
+        np.testing.assert_allclose(out, level, atol=1e-5)

@@ -141,3 +141,19 @@ def test_opencv_resize_forwards_every_option(rng):
     kw = dict(noise=0, psf_sigma=1.0, ensemble=8)
     want = restore_dtype(rescale(x, 2, preserve_range=True, **kw), np.uint8)
     assert_array_equal(resize(x, fx=2, **kw), want)
+
+
+def test_shot_noise_option_reaches_every_face(rng, tmp_path):
+    """``noise='poisson'`` means the same in rescale, Upscaler, OpenCV and the CLI."""
+    from srcnn_plugin.opencv import resize
+
+    x = rng.poisson(200 * rng.random((20, 24))).astype(np.uint16)
+    want = rescale(x, 2, preserve_range=True, noise="poisson")
+    assert not np.allclose(want, rescale(x, 2, preserve_range=True))
+    assert_array_equal(Upscaler(2, preserve_range=True, noise="poisson")(x), want)
+    assert_array_equal(resize(x, fx=2, noise="poisson"), restore_dtype(want, np.uint16))
+    tifffile.imwrite(tmp_path / "shot.tif", x)
+    argv = ["upscale", str(tmp_path / "shot.tif"), "-s", "2", "-o", str(tmp_path / "o"), "-q"]
+    assert main([*argv, "--noise", "poisson"]) == 0
+    got = tifffile.imread(tmp_path / "o" / "shot_x2.tif")
+    assert_array_equal(got, restore_dtype(want, np.uint16))

@@ -285,6 +285,12 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
     levels = check_noise(noise, plan.work_in[-1])
+    if isinstance(levels, str) and levels == "poisson":
+        raise ValueError(
+            "Adaptation learns from pairs topped up with Gaussian noise, so it takes "
+            "noise='auto' or a level; noise='poisson' works with the bundled models "
+            "(rescale without adapt)."
+        )
     if not isinstance(levels, str):
         if plan.mix is not None:
             levels = np.sqrt((plan.mix**2) @ levels**2)

@@ -138,6 +138,9 @@ class _FlatTable:
 def _flat_table(net, device, noise=None, blur=None) -> _FlatTable:
     """Table of ``net(c) - c`` for flat images ``c`` (at one noise level and blur).
 
+    ``noise`` is a level or a variance line ``(a, b)`` (signal-dependent
+    noise): a flat image ``c`` then has the level ``sqrt(a c + b)``.
+
     Subtracting it (at each pixel's bicubic value) makes the network exactly
     flat-field neutral: a constant region stays constant, so the mean
     intensity and the centroid of sparse objects on a dark background are not
@@ -149,6 +152,8 @@ def _flat_table(net, device, noise=None, blur=None) -> _FlatTable:
     from .models.srcnn import flat_response
 
     levels = torch.linspace(_FlatTable.LO, _FlatTable.HI, _FlatTable.N, device=device)
+    if isinstance(noise, tuple):
+        noise = (noise[0] * levels + noise[1]).clamp_min(0).sqrt()
     with torch.inference_mode():
         values = flat_response(net, levels, noise, blur) - levels
     return _FlatTable(values)
@@ -187,8 +192,10 @@ class Engine:
         self._flat: dict = {}
 
     def flat(self, noise=None, blur=None) -> _FlatTable:
-        """The flat-field table at a noise level and blur (cached per engine)."""
-        key = tuple(None if v is None else float(v) for v in (noise, blur))
+        """The flat-field table at a noise level (or line) and blur (cached per engine)."""
+        if noise is not None:
+            noise = tuple(float(v) for v in noise) if np.ndim(noise) else float(noise)
+        key = (noise, None if blur is None else float(blur))
         table = self._flat.get(key)
         if table is None:
             table = self._flat[key] = _flat_table(self.net, self.device, *key)
@@ -207,9 +214,12 @@ class Engine:
             The tile.
         sr : bool
             ``False`` returns the bicubic tile only (e.g. for an alpha channel).
-        noise : (B,) ndarray, optional
+        noise : (B,) or (B, 2) ndarray, optional
             Each slab's noise level in the network's units (noise-aware
-            models; others ignore it).
+            models; others ignore it), or its variance line ``(a, b)`` for
+            signal-dependent noise: a per-pixel level ``sqrt(a mu + b)`` at
+            the local mean ``mu`` (see
+            [noise_map][srcnn_plugin.models.srcnn.noise_map]).
         blur : float, optional
             PSF sigma to undo, in input pixels (blur-aware models).
 
@@ -220,7 +230,7 @@ class Engine:
         import torch
         from torch.nn import functional as F
 
-        from .models.srcnn import dihedral_ensemble, infer, point_symmetric
+        from .models.srcnn import dihedral_ensemble, infer, noise_map, point_symmetric
 
         dev = self.device
         with torch.inference_mode():
@@ -250,21 +260,28 @@ class Engine:
             levels = None if noise is None else torch.as_tensor(noise, dtype=torch.float32)
 
             lv = None if levels is None else levels.to(dev)
+            lines = lv is not None and lv.ndim == 2
             width = self.loaded.config.n1
+
+            def condition(t, i, j):
+                """The noise condition of items ``i:j`` of ``t``: levels, or a map."""
+                if lines:  # made from the (possibly flipped) input itself
+                    return noise_map(self.net, t, lv[i:j])
+                return lv[i:j] if lv is not None and lv.ndim > 0 else lv
 
             def net(t):
                 if dev.type != "cpu":
-                    return infer(self.net, t, lv, blur)
+                    return infer(self.net, t, condition(t, 0, t.shape[0]), blur)
                 # Flipped inputs come back in the default layout; a forward pass takes
                 # as many items as keep its activations reusable (forward_items).
                 t = t.contiguous(memory_format=torch.channels_last)
-                k = forward_items(t.shape[0], width, *t.shape[-2:])
-                if k >= t.shape[0]:
-                    return infer(self.net, t, lv, blur)
-                per_item = lv is not None and lv.ndim > 0
+                n = t.shape[0]
+                k = forward_items(n, width, *t.shape[-2:])
+                if k >= n:
+                    return infer(self.net, t, condition(t, 0, n), blur)
                 parts = [
-                    infer(self.net, t[i : i + k], lv[i : i + k] if per_item else lv, blur)
-                    for i in range(0, t.shape[0], k)
+                    infer(self.net, t[i : i + k], condition(t[i : i + k], i, i + k), blur)
+                    for i in range(0, n, k)
                 ]
                 return torch.cat(parts)
 
@@ -277,11 +294,12 @@ class Engine:
                     y = net(x)
             y = y.float()
             inner = x[..., h:-h, h:-h].float()
-            values = [None] if noise is None else np.unique(noise)
+            values = [None] if noise is None else np.unique(noise, axis=0)
             if len(values) == 1:  # one level for the whole batch (one channel): no indexing
                 y = y - self.flat(values[0], blur)(inner)
             else:
                 for value in values:
-                    sel = torch.from_numpy(np.flatnonzero(noise == value)).to(dev)
+                    same = noise == value if noise.ndim == 1 else (noise == value).all(axis=1)
+                    sel = torch.from_numpy(np.flatnonzero(same)).to(dev)
                     y[sel] -= self.flat(value, blur)(inner[sel])
             return y[:, 0].cpu().numpy()

@@ -45,7 +45,9 @@ class TileJob:
     ``lo``/``span`` normalise the (mixed) channels, ``active`` marks channels
     the network refines (others are resampled only), ``lo0``/``hi0`` are the
     input channels' range for clipping; ``noise`` is each (mixed) channel's
-    noise level in the network's units, for noise-aware models; ``blur`` the
+    noise level in the network's units, for noise-aware models (``(K,)``),
+    or its variance line for signal-dependent noise (``(K, 2)``, see
+    ``_noise.channel_noise``); ``blur`` the
     PSF sigma to undo in input pixels, for blur-aware models.
     """
 
@@ -113,7 +115,7 @@ class TileJob:
             cs = [c for c in range(n_c) if self.active[c] == flag]
             if cs:
                 batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
-                noise = None if self.noise is None else np.tile(self.noise[cs], n_b)
+                noise = None if self.noise is None else np.concatenate([self.noise[cs]] * n_b)
                 y = engine.run(batch, tp, sr=flag, noise=noise, blur=self.blur)
                 res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
         res = (res - offset.reshape(shape4)) / gain.reshape(shape4)
@@ -228,8 +230,9 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
     if loaded.config.noise_aware:
         from .models.registry import noise_gain
 
-        levels = channel_noise(x, plan, lo, span, noise) * noise_gain(model)
-    if levels is None and not isinstance(noise, str) and np.any(noise > 0):
+        levels = channel_noise(x, plan, lo, span, noise, gain=noise_gain(model))
+    told = noise == "poisson" if isinstance(noise, str) else np.any(noise > 0)
+    if levels is None and told:
         raise ValueError(
             f"Model {model!r} does not take a noise level; pass noise='auto' (the default), "
             "or use a noise-aware model (model='acquisition')."

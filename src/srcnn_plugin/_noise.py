@@ -6,6 +6,12 @@ the network sees, so every tile, plane and dask block gets the same value
 [estimate_noise][srcnn_plugin.degradations.estimate_noise] on up to
 ``_MAX_PLANES`` evenly spaced planes of a stack (the median of their
 estimates), each on a central crop of at most ``_MAX_PIXELS`` pixels.
+
+``noise="poisson"`` (photon-limited data) measures, the same way, a variance
+line ``(a, b)`` per channel with
+[estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian]:
+the engine turns it into a per-pixel level from each tile's local intensity
+(see [noise_map][srcnn_plugin.models.srcnn.noise_map]).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import model_affine
-from .degradations import estimate_noise
+from .degradations import estimate_noise, estimate_poisson_gaussian
 
 __all__ = ["channel_noise"]
 
@@ -41,7 +47,7 @@ def _sample_planes(x, plane, stack_axes):
     return out
 
 
-def channel_noise(x, plan, lo, span, noise) -> np.ndarray:
+def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
     """Noise standard deviation per network channel, in the network's units.
 
     Parameters
@@ -53,13 +59,18 @@ def channel_noise(x, plan, lo, span, noise) -> np.ndarray:
         Gives the plane, stack axes and channel mix.
     lo, span : (K,) ndarray
         The (mixed) channels' normalisation (see ``_dtype.model_affine``).
-    noise : 'auto' or (C,) ndarray
+    noise : 'auto', 'poisson' or (C,) ndarray
         From [check_noise][srcnn_plugin._validation.check_noise]: measure, or
         the standard deviation of each input channel in its own units.
+    gain : float
+        The model's calibration: the level is told times ``gain`` (see
+        [noise_gain][srcnn_plugin.models.registry.noise_gain]).
 
     Returns
     -------
-    (K,) ndarray
+    (K,) ndarray, or (K, 2) for ``'poisson'``
+        Levels, or variance lines ``(a, b)``: the level at a normalised
+        intensity ``mu`` is ``sqrt(a mu + b)``.
 
     Examples
     --------
@@ -70,16 +81,25 @@ def channel_noise(x, plan, lo, span, noise) -> np.ndarray:
     >>> sigma = channel_noise(img, plan, np.array([500.0]), np.array([1000.0]), "auto")
     >>> bool(abs(sigma[0] / (40 * 219 / 255 / 1000) - 1) < 0.1)
     True
+    >>> shot = rng.poisson(np.linspace(50, 500, 64) * np.ones((64, 1)))[..., None]
+    >>> a, b = channel_noise(shot, plan, np.array([0.0]), np.array([500.0]), "poisson")[0]
+    >>> bool(abs(a / (219 / 255 / 500) - 1) < 0.2)  # 1 per photon, in network units
+    True
     """
-    gain, _ = model_affine(lo, span)
+    scale, offset = model_affine(lo, span)
     if isinstance(noise, str):
         crops = _sample_planes(x, plan.plane, plan.stack_axes)
         if plan.mix is not None:
             crops = [c @ plan.mix.T for c in crops]
-        raw = np.array([[estimate_noise(c[..., k]) for k in range(c.shape[-1])] for c in crops])
+        measure = estimate_poisson_gaussian if noise == "poisson" else estimate_noise
+        raw = np.array([[measure(c[..., k]) for k in range(c.shape[-1])] for c in crops])
         sigma = np.median(raw, axis=0)
     else:
         sigma = np.asarray(noise, np.float64)
         if plan.mix is not None:
             sigma = np.sqrt((plan.mix**2) @ sigma**2)
-    return sigma * gain
+    if sigma.ndim == 1:
+        return sigma * scale * gain
+    # var = a x + b in image units; x = (xn - offset) / scale and sigma_n = scale sigma.
+    a, b = sigma[:, 0] * scale, sigma[:, 1] * scale**2 - sigma[:, 0] * offset * scale
+    return np.stack([a, b], axis=1) * gain**2

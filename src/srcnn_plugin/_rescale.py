@@ -113,14 +113,20 @@ def rescale(
         for big data) or ``'paper-fast'`` (the paper's 9-1-5: bicubic of clean
         images, not told noise). By default the default family's model for the
         factor (see [pick_model_for_scale][srcnn_plugin.models.registry.pick_model_for_scale]).
-    noise : 'auto', float or sequence of float
+    noise : 'auto', 'poisson', float or sequence of float
         Standard deviation of the image's noise in its own units (per channel
         or one for all; 0 for a clean image), told to noise-aware models so
         they do not sharpen noise. ``'auto'`` (default) measures it per
         channel (see [estimate_noise][srcnn_plugin.degradations.estimate_noise]).
+        ``'poisson'``, for photon-limited data (low-light fluorescence),
+        measures how the noise grows with the intensity (shot noise, see
+        [estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian])
+        and tells each pixel its own level: bright structures are then not
+        sharpened into noise. It costs well-exposed images some sharpness
+        (the scientific-data guide has the measurements).
         Bundled models are told it times their calibration
         ([noise_gain][srcnn_plugin.models.registry.noise_gain]).
-        Other models ignore ``'auto'`` and refuse a level.
+        Other models ignore ``'auto'`` and refuse a level or ``'poisson'``.
     psf_sigma : float, optional
         What you know of the optics: the Gaussian sigma, in *output* pixels,
         of blur to undo (see [psf_sigma][srcnn_plugin.degradations.psf_sigma]

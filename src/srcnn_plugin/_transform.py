@@ -152,7 +152,7 @@ class Upscaler:
             this Upscaler's ``psf_sigma``, else the model's default (pixel
             integration only for the acquisition models). The adapted model
             keeps it (``blur_default`` in its metadata).
-        noise : 'auto' or float, optional
+        noise : 'auto', 'poisson' or float, optional
             The images' noise, as for ``rescale``; ``None``: this Upscaler's
             ``noise`` (``'auto'`` by default: measured).
         degradation : {'binning', 'bicubic', 'subsample'}

@@ -138,24 +138,28 @@ def check_finite_range(lo, hi) -> None:
 
 
 def check_noise(noise, n_channels: int):
-    """``"auto"``, or the noise standard deviation per channel as a float64 array.
+    """``"auto"``, ``"poisson"``, or the noise standard deviation per channel.
 
-    ``noise`` is ``"auto"`` (or ``None``: measure it), a number ``>= 0`` in
-    the image's own units (0: a clean image), or one number per channel.
+    ``noise`` is ``"auto"`` (or ``None``: measure it), ``"poisson"``
+    (measure signal-dependent shot noise), a number ``>= 0`` in the image's
+    own units (0: a clean image), or one number per channel (returned as a
+    float64 array).
 
     Examples
     --------
-    >>> check_noise("auto", 3)
-    'auto'
+    >>> check_noise("auto", 3), check_noise("poisson", 1)
+    ('auto', 'poisson')
     >>> check_noise(2.5, 2)
     array([2.5, 2.5])
     >>> check_noise(-1, 1)
     Traceback (most recent call last):
     ...
-    ValueError: noise must be 'auto' or a standard deviation >= 0 in the image's units; got -1.
+    ValueError: noise must be 'auto', 'poisson' or a standard deviation >= 0 in the image's units; got -1.
     """
     if noise is None or (isinstance(noise, str) and noise == "auto"):
         return "auto"
+    if isinstance(noise, str) and noise == "poisson":
+        return "poisson"
     if isinstance(noise, (str, bytes, bool)):
         values = None
     else:
@@ -166,7 +170,8 @@ def check_noise(noise, n_channels: int):
     if values is None or not np.all(np.isfinite(values)) or np.any(values < 0):
         per = f", or one per channel ({n_channels} values)" if n_channels > 1 else ""
         raise ValueError(
-            f"noise must be 'auto' or a standard deviation >= 0 in the image's units{per}; "
+            f"noise must be 'auto', 'poisson' or a standard deviation >= 0 in the image's "
+            f"units{per}; "
             f"got {noise!r}."
         )
     return values

@@ -141,10 +141,12 @@ def _number(text: str) -> float:
 
 
 def _noise_value(text: str):
-    """``--noise``: 'auto' or a standard deviation >= 0 (``_validation.check_noise``)."""
+    """``--noise``: 'auto', 'poisson' or a standard deviation >= 0 (``check_noise``)."""
     from ._validation import check_noise
 
-    return text if text == "auto" else float(check_noise(_number(text), 1)[0])
+    if text in ("auto", "poisson"):
+        return text
+    return float(check_noise(_number(text), 1)[0])
 
 
 def _psf_value(text: str) -> float:
@@ -826,8 +828,9 @@ def _acquisition_args(p) -> None:
         "--noise",
         type=_noise_arg,
         default="auto",
-        help="noise standard deviation in the image's units (0: clean), or 'auto' to "
-        "measure it per channel (default); told to the noise-aware models",
+        help="noise standard deviation in the image's units (0: clean), 'auto' to "
+        "measure it per channel (default), or 'poisson' to measure shot noise and tell it "
+        "per pixel (photon-limited data); told to the noise-aware models",
     )
     p.add_argument(
         "--psf-sigma",

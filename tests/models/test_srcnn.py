@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig, flat_response, infer, predict_padded
+from srcnn_plugin.models.srcnn import (
+    SRCNN,
+    SRCNNConfig,
+    flat_response,
+    infer,
+    noise_map,
+    predict_padded,
+)
 
 
 @pytest.mark.parametrize("f2,halo", [(1, 6), (3, 7), (5, 8)])
@@ -68,6 +75,56 @@ def test_flat_response_is_exact_with_noise():
     with torch.inference_mode():
         ref = torch.stack([net(torch.full((1, 1, 17, 17), float(v)), 0.02).mean() for v in c])
         torch.testing.assert_close(flat_response(net, c, 0.02), ref, atol=1e-5, rtol=0)
+
+
+def _shot_net(f2=5):
+    torch.manual_seed(2)
+    net = SRCNN(SRCNNConfig(f2=f2, noise_aware=True)).eval()
+    with torch.no_grad():
+        net.noise1.normal_()
+        net.noise2.normal_()
+    return net
+
+
+@pytest.mark.parametrize("f2", [1, 5])
+def test_a_constant_noise_map_is_the_level(f2):
+    """A map of one value everywhere gives exactly what that level gives."""
+    net = _shot_net(f2)
+    x = torch.rand(2, 1, 30, 30)
+    with torch.inference_mode():
+        flat_map = noise_map(net, x, (0.0, 0.03**2))
+        assert flat_map.shape == (2, 1, 30 - 8, 30 - 8)
+        ref = net(x, 0.03)
+        torch.testing.assert_close(net(x, flat_map), ref, atol=1e-5, rtol=0)
+        torch.testing.assert_close(infer(net, x, flat_map), ref, atol=1e-5, rtol=0)
+
+
+def test_a_noise_map_acts_per_pixel():
+    """Each output pixel sees the level of its own neighbourhood, not the image's."""
+    net = _shot_net()
+    x = torch.rand(1, 1, 40, 40)
+    line = (0.002, 0.0)
+    with torch.inference_mode():
+        y = net(x, noise_map(net, x, line))
+        half = net(x[..., :24], noise_map(net, x[..., :24], line))  # a tile of it
+        torch.testing.assert_close(y[..., :8], half[..., :8], atol=1e-5, rtol=0)
+        window = x[0, 0, 3:12, 20:29]  # the first layer's 9 x 9 view of map pixel (3, 20)
+        level = noise_map(net, x, line)[0, 0, 3, 20]
+        torch.testing.assert_close(level, (line[0] * window.mean()).sqrt())
+
+
+def test_flat_response_with_a_level_per_constant():
+    net = _shot_net()
+    c = torch.tensor([0.1, 0.5, 0.9])
+    line = (0.002, 1e-4)
+    with torch.inference_mode():
+        ref = []
+        for v in c:
+            flat = torch.full((1, 1, 17, 17), float(v))
+            ref.append(net(flat, noise_map(net, flat, line)).mean())
+        sigma = (line[0] * c + line[1]).sqrt()
+        got = flat_response(net, c, sigma)
+        torch.testing.assert_close(got, torch.stack(ref), atol=1e-5, rtol=0)
 
 
 def test_noise_aware_weights_round_trip(tmp_path):

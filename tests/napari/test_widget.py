@@ -134,7 +134,9 @@ def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
     widget = SRCNNWidget(viewer)
     opts = widget._options()
     assert opts["noise"] == "auto" and opts["psf_sigma"] is None and opts["ensemble"] == 2
-    widget.noise_auto.value = False
+    widget.shot.value = True
+    assert widget._options()["noise"] == "poisson"
+    widget.noise_auto.value = False  # a stated level wins over the shot-noise box
     widget.noise.value = 0.02
     widget.psf_known.value = True
     widget.psf_sigma.value = 1.5

@@ -104,6 +104,14 @@ class SRCNNWidget(Container):
             step=1.0,
             max=1e9,
         )
+        self.shot = CheckBox(
+            text="photon-limited (shot noise)",
+            value=False,
+            tooltip="For low-light fluorescence: measure how the noise grows with the "
+            "intensity and tell it per pixel, so bright structures are not sharpened into "
+            "noise (noise='poisson'). Leave it off for well-exposed images.",
+        )
+        self.noise_auto.changed.connect(lambda value: setattr(self.shot, "visible", value))
         self.weights = FileEdit(
             label="weights",
             filter="*.pt",
@@ -190,6 +198,7 @@ class SRCNNWidget(Container):
                 self.model,
                 self.weights,
                 self.noise_auto,
+                self.shot,
                 self.noise,
                 self.psf_known,
                 self.psf_sigma,
@@ -342,10 +351,16 @@ class SRCNNWidget(Container):
             "model": model,
             "device": None if self.device.value == "auto" else self.device.value,
             "tile_size": self.tile_size.value or None,
-            "noise": "auto" if self.noise_auto.value else float(self.noise.value),
+            "noise": self._noise(),
             "psf_sigma": float(self.psf_sigma.value) if self.psf_known.value else None,
             "ensemble": int(self.passes.value),
         }
+
+    def _noise(self):
+        """``rescale``'s ``noise``: measured (one level or shot noise), or stated."""
+        if not self.noise_auto.value:
+            return float(self.noise.value)
+        return "poisson" if self.shot.value else "auto"
 
     def run(self):
         """Start upscaling the chosen layer in a worker thread."""

@@ -22,7 +22,11 @@ a learned shift of the first two layers' biases,
 ``b_k + (NOISE_UNIT_SCALE * sigma) * v_k``, which is what a constant noise-level
 map as an extra input channel (FFDNet's design) amounts to for valid
 convolutions, at no extra cost per pixel. With ``v_k = 0`` the network is the
-plain SRCNN, so noise-aware models are fine-tuned from the paper's.
+plain SRCNN, so noise-aware models are fine-tuned from the paper's. For
+signal-dependent (shot) noise the level varies with the intensity: a noise
+map (one ``sigma`` per first-layer output pixel, see
+[noise_map][srcnn_plugin.models.srcnn.noise_map]) makes the same shift per
+pixel, what FFDNet's non-constant map input amounts to.
 
 Blur-aware models (``blur_aware=True``) are told, the same way, how much
 optical blur to undo: ``blur``, the Gaussian PSF sigma in *input* pixels
@@ -48,6 +52,7 @@ __all__ = [
     "point_symmetric",
     "dihedral_ensemble",
     "flat_response",
+    "noise_map",
     "NOISE_UNIT_SCALE",
     "BLUR_UNIT_SCALE",
 ]
@@ -181,10 +186,11 @@ class SRCNN(nn.Module):
 
         ``noise``/``blur``: numbers or one per batch item; ``None`` (or a model
         that does not take one) adds nothing. ``None`` when nothing is added.
+        A noise map (``_is_map``) is left to ``map_shift``.
         """
         shift = None
         for value, aware, unit, name in (
-            (noise, self.config.noise_aware, NOISE_UNIT_SCALE, "noise"),
+            (None if _is_map(noise) else noise, self.config.noise_aware, NOISE_UNIT_SCALE, "noise"),
             (blur, self.config.blur_aware, BLUR_UNIT_SCALE, "blur"),
         ):
             if value is None or not aware:
@@ -195,18 +201,35 @@ class SRCNN(nn.Module):
             shift = term if shift is None else shift + term
         return shift
 
+    def map_shift(self, noise, layer: int, y: torch.Tensor):
+        """``y`` plus the per-pixel shift of a noise map (in place), or ``y`` as is.
+
+        ``noise`` is a map on the first layer's output grid (see
+        [noise_map][srcnn_plugin.models.srcnn.noise_map]); the second layer's
+        output is ``f2 - 1`` pixels smaller, so the map is cropped to it.
+        """
+        if not (_is_map(noise) and self.config.noise_aware):
+            return y
+        if layer == 2:
+            c = (self.config.f2 - 1) // 2
+            noise = noise[..., c : noise.shape[-2] - c, c : noise.shape[-1] - c] if c else noise
+        v = getattr(self, f"noise{layer}").to(y.dtype).view(1, -1, 1, 1)
+        return y.addcmul_(noise.to(y.dtype), v, value=NOISE_UNIT_SCALE)
+
     def forward(self, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
         """Valid-convolution forward pass; output is ``2 * halo`` smaller per axis.
 
         ``noise`` / ``blur`` (noise- / blur-aware models): a number or one per
-        batch item.
+        batch item; ``noise`` may also be a per-pixel map
+        (``(N, 1, H - f1 + 1, W - f1 + 1)``, see
+        [noise_map][srcnn_plugin.models.srcnn.noise_map]).
         """
-        y = self.conv1(x)
-        shift = self.condition_shift(noise, blur, 1, y)
-        y = F.relu(y if shift is None else y + shift)
-        y = self.conv2(y)
-        shift = self.condition_shift(noise, blur, 2, y)
-        y = F.relu(y if shift is None else y + shift)
+        y = x
+        for layer, conv in ((1, self.conv1), (2, self.conv2)):
+            y = conv(y)
+            shift = self.condition_shift(noise, blur, layer, y)
+            y = y if shift is None else y + shift
+            y = F.relu(self.map_shift(noise, layer, y))
         y = self.conv3(y)
         if self.config.residual:
             h = self.halo
@@ -235,13 +258,60 @@ def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
     """
     if x.device.type != "cpu":
         return model(x, noise, blur)
-    y = _conditioned_conv(model, model.conv1, x, noise, blur, 1).relu_()
-    y = _conditioned_conv(model, model.conv2, y, noise, blur, 2).relu_()
+    y = model.map_shift(noise, 1, _conditioned_conv(model, model.conv1, x, noise, blur, 1))
+    y = model.map_shift(noise, 2, _conditioned_conv(model, model.conv2, y.relu_(), noise, blur, 2))
+    y = y.relu_()
     y = conv_to_one_channel(y, model.conv3.weight, model.conv3.bias)
     if model.config.residual:
         h = model.halo
         y += x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
     return y
+
+
+def _is_map(noise) -> bool:
+    """True for a per-pixel noise map (a 4-D tensor) rather than levels."""
+    return isinstance(noise, torch.Tensor) and noise.ndim == 4
+
+
+def noise_map(model: SRCNN, x: torch.Tensor, line) -> torch.Tensor:
+    """Per-pixel noise level of signal-dependent noise, on the first layer's output grid.
+
+    ``sigma = sqrt(max(a * mu + b, 0))`` with ``mu`` the mean of ``x`` over
+    the first layer's ``f1 x f1`` window: the local intensity each
+    first-layer output sees. Computed from the input alone, so a tile (with
+    its halo) gets the same map as the whole image, and a rotated or
+    mirrored input gets the rotated or mirrored map (the self-ensembles stay
+    exact).
+
+    Parameters
+    ----------
+    model : SRCNN
+    x : (N, 1, H, W) tensor
+        Normalised input, as the network takes it.
+    line : (2,) or (N, 2) tensor or sequence
+        The variance line ``(a, b)`` in the network's units, for all items
+        or one per item (see
+        [estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian]).
+
+    Returns
+    -------
+    (N, 1, H - f1 + 1, W - f1 + 1) float32 tensor
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = SRCNN(SRCNNConfig(noise_aware=True)).eval()
+    >>> m = noise_map(net, torch.full((1, 1, 20, 20), 0.5), (0.02, 0.0))
+    >>> m.shape, round(float(m[0, 0, 0, 0]), 4)  # sqrt(0.02 * 0.5)
+    (torch.Size([1, 1, 12, 12]), 0.1)
+    """
+    f1 = model.config.f1
+    box = torch.full((1, 1, f1, 1), 1.0 / f1, device=x.device)
+    with torch.autocast(x.device.type, enabled=False):  # the map stays float32
+        # Separable: two 1-D box filters (about 4x faster than a 2-D mean on the CPU).
+        mu = F.conv2d(F.conv2d(x.float().contiguous(), box), box.transpose(-2, -1))
+    line = torch.as_tensor(line, dtype=torch.float32, device=x.device).reshape(-1, 2, 1, 1)
+    return (line[:, :1] * mu + line[:, 1:]).clamp_min_(0).sqrt_()
 
 
 def _conditioned_conv(model: SRCNN, conv, x: torch.Tensor, noise, blur, layer: int):
@@ -336,7 +406,9 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None, blur=None) -> 
     levels : (L,) tensor
         The constant values ``c``.
     noise, blur : float, optional
-        Conditions of noise- and blur-aware models.
+        Conditions of noise- and blur-aware models; ``noise`` may be an
+        ``(L,)`` tensor, one level per constant (a noise map of a flat image
+        is that constant's level).
 
     Returns
     -------
@@ -357,10 +429,10 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None, blur=None) -> 
     w1 = model.conv1.weight.sum((-2, -1))  # (n1, 1)
     y = x @ w1.T + model.conv1.bias
     shift = model.condition_shift(noise, blur, 1, y)
-    y = F.relu(y if shift is None else y + shift.view(1, -1))
+    y = F.relu(y if shift is None else y + shift.reshape(shift.shape[0], -1))
     y = y @ model.conv2.weight.sum((-2, -1)).T + model.conv2.bias
     shift = model.condition_shift(noise, blur, 2, y)
-    y = F.relu(y if shift is None else y + shift.view(1, -1))
+    y = F.relu(y if shift is None else y + shift.reshape(shift.shape[0], -1))
     y = y @ model.conv3.weight.sum((-2, -1)).T + model.conv3.bias
     y = y[:, 0]
     return y + levels if model.config.residual else y
