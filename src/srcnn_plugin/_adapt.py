@@ -287,9 +287,9 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     levels = check_noise(noise, plan.work_in[-1])
     if isinstance(levels, str) and levels == "poisson":
         raise ValueError(
-            "Adaptation learns from pairs topped up with Gaussian noise, so it takes "
-            "noise='auto' or a level; noise='poisson' works with the bundled models "
-            "(rescale without adapt)."
+            "Adaptation (adapt= in rescale or isotropic) learns from pairs topped up with "
+            "Gaussian noise, so it takes noise='auto' or a level; noise='poisson' works "
+            "with the bundled models as they are (adapt=False)."
         )
     if not isinstance(levels, str):
         if plan.mix is not None:
