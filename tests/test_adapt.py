@@ -10,7 +10,7 @@ import srcnn_plugin
 from srcnn_plugin import Upscaler, rescale
 from srcnn_plugin._adapt import AdaptationWarning, AdaptSettings, adapt_steps, internal_pair
 from srcnn_plugin._options import Options
-from srcnn_plugin.degradations import Degradation
+from srcnn_plugin.degradations import Degradation, PoissonGaussian
 
 
 def _psnr(ref, out, shave=2):
@@ -223,6 +223,7 @@ def test_the_time_budget_stops_training(blurred):
         (dict(minutes=1), TypeError, "Unknown adaptation setting"),
         (dict(noise=-1.0), ValueError, "noise must be"),
         (dict(noise="poisson"), ValueError, "takes noise='auto' or a level"),
+        (dict(noise=PoissonGaussian(1.0)), ValueError, "takes noise='auto' or a level"),
     ],
 )
 def test_bad_settings_say_what_to_pass(kwargs, error, match):

@@ -294,6 +294,8 @@ def test_batch_on_local_worker_processes(folder, tmp_path, capsys):
     [
         (["--noise", "-1"], "standard deviation >= 0"),
         (["--noise", "loud"], "expected a number"),
+        (["--noise", "poisson:1,2,3,4"], "poisson:GAIN"),
+        (["--noise", "poisson:-1"], "gain >= 0"),
         (["--psf-sigma", "inf"], "Gaussian sigma >= 0"),
     ],
 )

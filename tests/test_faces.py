@@ -13,6 +13,7 @@ from numpy.testing import assert_array_equal
 from srcnn_plugin import Upscaler, rescale
 from srcnn_plugin._dtype import restore_dtype
 from srcnn_plugin.cli import main
+from srcnn_plugin.degradations import PoissonGaussian
 
 
 @pytest.fixture
@@ -157,3 +158,7 @@ def test_shot_noise_option_reaches_every_face(rng, tmp_path):
     assert main([*argv, "--noise", "poisson"]) == 0
     got = tifffile.imread(tmp_path / "o" / "shot_x2.tif")
     assert_array_equal(got, restore_dtype(want, np.uint16))
+    stated = rescale(x, 2, preserve_range=True, noise=PoissonGaussian(2.0, 10.0, 1.5))
+    assert main([*argv, "--noise", "poisson:2,10,1.5", "--overwrite"]) == 0
+    got = tifffile.imread(tmp_path / "o" / "shot_x2.tif")
+    assert_array_equal(got, restore_dtype(stated, np.uint16))

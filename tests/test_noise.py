@@ -9,6 +9,7 @@ from srcnn_plugin._dtype import model_affine
 from srcnn_plugin._noise import channel_noise
 from srcnn_plugin._plan import make_plan
 from srcnn_plugin._validation import check_noise
+from srcnn_plugin.degradations import PoissonGaussian
 
 
 def _levels(img, noise="auto", **plan_kw):
@@ -135,3 +136,27 @@ def test_poisson_noise_dask_equals_numpy(cells):
     want = rescale(img, 2, noise="poisson")
     got = rescale(da.from_array(img, chunks=(64, 80)), 2, noise="poisson").compute()
     assert_allclose(got, want, atol=1e-9 * np.ptp(want))
+
+
+def test_stated_shot_noise_matches_the_measured_one(cells):
+    """A camera stated (gain, offset, read) tells what noise='poisson' measures."""
+    gen = np.random.default_rng(3)
+    img = 100 + 2.0 * gen.poisson(cells * 300) + gen.normal(0, 3, cells.shape)
+    (measured,), lo, hi = _levels(img, noise="poisson")
+    (stated,), _, _ = _levels(img, noise=PoissonGaussian(2.0, 100.0, 3.0))
+    gain, offset = model_affine(lo, hi - lo)
+    mid = 0.5 * (lo[0] + hi[0]) * gain[0] + offset[0]  # a mid-range intensity
+    assert_allclose(measured[0] * mid + measured[1], stated[0] * mid + stated[1], rtol=0.2)
+    out = rescale(img, 2, noise=PoissonGaussian(2.0, 100.0, 3.0))
+    assert out.shape == (400, 480) and np.isfinite(out).all()
+
+
+def test_stated_shot_noise_is_per_input_channel(cells):
+    rgb = np.stack([cells] * 3, axis=-1)
+    cams = [PoissonGaussian(1.0), PoissonGaussian(2.0), PoissonGaussian(3.0)]
+    out = rescale(rgb, 2, channel_axis=-1, noise=cams)
+    assert_allclose(out[..., 0], rescale(cells, 2, noise=cams[0]))
+    with pytest.raises(ValueError, match="one per channel"):
+        rescale(rgb, 2, channel_axis=-1, noise=cams[:2])
+    with pytest.raises(ValueError, match="color_mode='channels'"):
+        rescale(rgb, 2, channel_axis=-1, color_mode="ycbcr", noise=cams[0])

@@ -285,11 +285,11 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
     levels = check_noise(noise, plan.work_in[-1])
-    if isinstance(levels, str) and levels == "poisson":
+    if (isinstance(levels, str) and levels == "poisson") or np.ndim(levels) == 2:
         raise ValueError(
             "Adaptation (adapt= in rescale or isotropic) learns from pairs topped up with "
-            "Gaussian noise, so it takes noise='auto' or a level; noise='poisson' works "
-            "with the bundled models as they are (adapt=False)."
+            "Gaussian noise, so it takes noise='auto' or a level; shot noise (noise='poisson' "
+            "or a PoissonGaussian) works with the bundled models as they are (adapt=False)."
         )
     if not isinstance(levels, str):
         if plan.mix is not None:

@@ -59,16 +59,17 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
         Gives the plane, stack axes and channel mix.
     lo, span : (K,) ndarray
         The (mixed) channels' normalisation (see ``_dtype.model_affine``).
-    noise : 'auto', 'poisson' or (C,) ndarray
+    noise : 'auto', 'poisson', (C,) or (C, 2) ndarray
         From [check_noise][srcnn_plugin._validation.check_noise]: measure, or
-        the standard deviation of each input channel in its own units.
+        the standard deviation of each input channel in its own units, or its
+        stated variance line ``(a, b)`` (``variance = a * intensity + b``).
     gain : float
         The model's calibration: the level is told times ``gain`` (see
         [noise_gain][srcnn_plugin.models.registry.noise_gain]).
 
     Returns
     -------
-    (K,) ndarray, or (K, 2) for ``'poisson'``
+    (K,) ndarray, or (K, 2) for ``'poisson'`` and stated lines
         Levels, or variance lines ``(a, b)``: the level at a normalised
         intensity ``mu`` is ``sqrt(a mu + b)``.
 
@@ -96,6 +97,12 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
         sigma = np.median(raw, axis=0)
     else:
         sigma = np.asarray(noise, np.float64)
+        if plan.mix is not None and sigma.ndim == 2:
+            raise ValueError(
+                "A stated PoissonGaussian describes each input channel; with "
+                "color_mode='ycbcr' the network sees a mix of them. Pass "
+                "color_mode='channels', or noise='poisson' to measure the mixed channel."
+            )
         if plan.mix is not None:
             sigma = np.sqrt((plan.mix**2) @ sigma**2)
     if sigma.ndim == 1:

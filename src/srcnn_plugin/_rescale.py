@@ -113,7 +113,7 @@ def rescale(
         for big data) or ``'paper-fast'`` (the paper's 9-1-5: bicubic of clean
         images, not told noise). By default the default family's model for the
         factor (see [pick_model_for_scale][srcnn_plugin.models.registry.pick_model_for_scale]).
-    noise : 'auto', 'poisson', float or sequence of float
+    noise : 'auto', 'poisson', float, PoissonGaussian or sequence of them
         Standard deviation of the image's noise in its own units (per channel
         or one for all; 0 for a clean image), told to noise-aware models so
         they do not sharpen noise. ``'auto'`` (default) measures it per
@@ -123,7 +123,9 @@ def rescale(
         [estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian])
         and tells each pixel its own level: bright structures are then not
         sharpened into noise. It costs well-exposed images some sharpness
-        (the scientific-data guide has the measurements).
+        (the scientific-data guide has the measurements). A
+        [PoissonGaussian][srcnn_plugin.degradations.PoissonGaussian] (or one
+        per channel) states the camera's gain, offset and read noise instead.
         Bundled models are told it times their calibration
         ([noise_gain][srcnn_plugin.models.registry.noise_gain]).
         Other models ignore ``'auto'`` and refuse a level or ``'poisson'``.

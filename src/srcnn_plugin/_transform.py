@@ -152,9 +152,11 @@ class Upscaler:
             this Upscaler's ``psf_sigma``, else the model's default (pixel
             integration only for the acquisition models). The adapted model
             keeps it (``blur_default`` in its metadata).
-        noise : 'auto', 'poisson' or float, optional
+        noise : 'auto' or float, optional
             The images' noise, as for ``rescale``; ``None``: this Upscaler's
-            ``noise`` (``'auto'`` by default: measured).
+            ``noise`` (``'auto'`` by default: measured). Shot noise
+            (``'poisson'``, a ``PoissonGaussian``) is not adapted to: the
+            training pairs are topped up with Gaussian noise.
         degradation : {'binning', 'bicubic', 'subsample'}
             How the images were sampled (``'binning'``: a camera).
         seconds : float

@@ -138,28 +138,47 @@ def check_finite_range(lo, hi) -> None:
 
 
 def check_noise(noise, n_channels: int):
-    """``"auto"``, ``"poisson"``, or the noise standard deviation per channel.
+    """``"auto"``, ``"poisson"``, the noise level per channel, or its variance line.
 
     ``noise`` is ``"auto"`` (or ``None``: measure it), ``"poisson"``
     (measure signal-dependent shot noise), a number ``>= 0`` in the image's
     own units (0: a clean image), or one number per channel (returned as a
-    float64 array).
+    ``(C,)`` float64 array); or a stated
+    [PoissonGaussian][srcnn_plugin.degradations.PoissonGaussian], for every
+    channel or one per channel (returned as ``(C, 2)`` variance lines).
 
     Examples
     --------
+    >>> from srcnn_plugin.degradations import PoissonGaussian
     >>> check_noise("auto", 3), check_noise("poisson", 1)
     ('auto', 'poisson')
     >>> check_noise(2.5, 2)
     array([2.5, 2.5])
+    >>> check_noise(PoissonGaussian(2.0, 100.0, 3.0), 2)
+    array([[   2., -191.],
+           [   2., -191.]])
     >>> check_noise(-1, 1)
     Traceback (most recent call last):
     ...
-    ValueError: noise must be 'auto', 'poisson' or a standard deviation >= 0 in the image's units; got -1.
+    ValueError: noise must be 'auto', 'poisson', a PoissonGaussian or a standard deviation >= 0 in the image's units; got -1.
     """
+    from .degradations import PoissonGaussian
+
     if noise is None or (isinstance(noise, str) and noise == "auto"):
         return "auto"
     if isinstance(noise, str) and noise == "poisson":
         return "poisson"
+    stated = [noise] if isinstance(noise, PoissonGaussian) else noise
+    if isinstance(stated, (list, tuple)) and any(isinstance(v, PoissonGaussian) for v in stated):
+        if len(stated) not in (1, n_channels) or not all(
+            isinstance(v, PoissonGaussian) for v in stated
+        ):
+            raise ValueError(
+                f"Pass one PoissonGaussian for every channel or one per channel "
+                f"({n_channels}); got {noise!r}."
+            )
+        lines = np.array([v.line for v in stated], np.float64)
+        return np.broadcast_to(lines, (n_channels, 2)).copy()
     if isinstance(noise, (str, bytes, bool)):
         values = None
     else:
@@ -170,8 +189,8 @@ def check_noise(noise, n_channels: int):
     if values is None or not np.all(np.isfinite(values)) or np.any(values < 0):
         per = f", or one per channel ({n_channels} values)" if n_channels > 1 else ""
         raise ValueError(
-            f"noise must be 'auto', 'poisson' or a standard deviation >= 0 in the image's "
-            f"units{per}; "
+            "noise must be 'auto', 'poisson', a PoissonGaussian or a standard deviation >= 0 "
+            f"in the image's units{per}; "
             f"got {noise!r}."
         )
     return values

@@ -141,11 +141,21 @@ def _number(text: str) -> float:
 
 
 def _noise_value(text: str):
-    """``--noise``: 'auto', 'poisson' or a standard deviation >= 0 (``check_noise``)."""
+    """``--noise``: 'auto', 'poisson', 'poisson:GAIN[,OFFSET[,READ]]' or a level >= 0.
+
+    See ``_validation.check_noise`` and ``degradations.PoissonGaussian``.
+    """
     from ._validation import check_noise
 
     if text in ("auto", "poisson"):
         return text
+    if text.startswith("poisson:"):
+        from .degradations import PoissonGaussian
+
+        values = [_number(v) for v in text.split(":", 1)[1].split(",")]
+        if not 1 <= len(values) <= 3:
+            raise ValueError(f"expected poisson:GAIN[,OFFSET[,READ]], got {text!r}.")
+        return PoissonGaussian(*values)
     return float(check_noise(_number(text), 1)[0])
 
 
@@ -829,8 +839,10 @@ def _acquisition_args(p) -> None:
         type=_noise_arg,
         default="auto",
         help="noise standard deviation in the image's units (0: clean), 'auto' to "
-        "measure it per channel (default), or 'poisson' to measure shot noise and tell it "
-        "per pixel (photon-limited data); told to the noise-aware models",
+        "measure it per channel (default), 'poisson' to measure shot noise and tell it "
+        "per pixel (photon-limited data), or 'poisson:GAIN[,OFFSET[,READ]]' to state it "
+        "(camera gain per photo-electron, baseline and read noise, in image units); told "
+        "to the noise-aware models",
     )
     p.add_argument(
         "--psf-sigma",

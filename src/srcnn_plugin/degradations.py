@@ -37,7 +37,8 @@ in three steps, each a function here and all composed by
 [estimate_noise][srcnn_plugin.degradations.estimate_noise] measures the noise
 of a recorded image (the noise-aware models are told this number);
 [estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian]
-fits its signal-dependent (shot) noise, for ``noise="poisson"``.
+fits its signal-dependent (shot) noise, for ``noise="poisson"``;
+[PoissonGaussian][srcnn_plugin.degradations.PoissonGaussian] states it.
 Training draws degradations from a
 [DegradationMixture][srcnn_plugin.degradations.DegradationMixture].
 """
@@ -48,6 +49,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
@@ -62,6 +64,7 @@ __all__ = [
     "add_noise",
     "estimate_noise",
     "estimate_poisson_gaussian",
+    "PoissonGaussian",
     "Degradation",
     "DegradationMixture",
     "validation_degradations",
@@ -386,6 +389,65 @@ def estimate_poisson_gaussian(
         if not keep.any():
             break
     return a + 0.0, b + 0.0
+
+
+@dataclass(frozen=True)
+class PoissonGaussian:
+    """A camera's noise, stated: shot noise plus read noise, in the image's units.
+
+    ``variance = gain * (intensity - offset) + read**2``: a pixel that
+    counted ``n`` photo-electrons reads ``offset + gain * n`` and has shot
+    variance ``gain**2 * n``. Pass it as ``rescale(..., noise=PoissonGaussian(...))``
+    (one for every channel, or one per channel) to tell the noise-aware
+    models what ``noise="poisson"`` would measure.
+
+    Parameters
+    ----------
+    gain : float
+        Intensity units per photo-electron (1 for photon counts; a camera's
+        conversion gain in ADU per electron), ``>= 0``.
+    offset : float
+        The camera's baseline (the reading of no light).
+    read : float
+        Read-noise standard deviation, in intensity units, ``>= 0``.
+
+    Examples
+    --------
+    >>> cam = PoissonGaussian(gain=2.0, offset=100.0, read=3.0)
+    >>> float(cam.variance(300.0))  # 100 electrons: 2 * 200 + 9
+    409.0
+    >>> cam.line
+    (2.0, -191.0)
+    >>> PoissonGaussian(gain=-1)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    ValueError: PoissonGaussian needs gain >= 0, read >= 0, all finite; got gain=-1 ...
+    """
+
+    gain: float
+    offset: float = 0.0
+    read: float = 0.0
+
+    def __post_init__(self):
+        ok = all(
+            isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v)
+            for v in (self.gain, self.offset, self.read)
+        )
+        if not ok or self.gain < 0 or self.read < 0:
+            raise ValueError(
+                "PoissonGaussian needs gain >= 0, read >= 0, all finite; "
+                f"got gain={self.gain!r}, offset={self.offset!r}, read={self.read!r}."
+            )
+
+    @property
+    def line(self) -> tuple[float, float]:
+        """``(a, b)`` with ``variance = a * intensity + b``."""
+        return float(self.gain), float(self.read**2 - self.gain * self.offset)
+
+    def variance(self, intensity):
+        """Noise variance at ``intensity`` (never negative)."""
+        a, b = self.line
+        return np.maximum(a * np.asarray(intensity, np.float64) + b, 0.0)
 
 
 @dataclass(frozen=True)
