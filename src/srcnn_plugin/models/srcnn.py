@@ -307,8 +307,9 @@ def noise_map(model: SRCNN, x: torch.Tensor, line) -> torch.Tensor:
     """
     f1 = model.config.f1
     box = torch.full((1, 1, f1, 1), 1.0 / f1, device=x.device)
-    with torch.autocast(x.device.type, enabled=False):  # the map stays float32
-        # Separable: two 1-D box filters (about 4x faster than a 2-D mean on the CPU).
+    # Two 1-D box filters: local (a tile gets its pixels' exact values, unlike running
+    # sums), about 4x faster than a 2-D pooling on the CPU, and kept in float32.
+    with torch.autocast(x.device.type, enabled=False):
         mu = F.conv2d(F.conv2d(x.float().contiguous(), box), box.transpose(-2, -1))
     line = torch.as_tensor(line, dtype=torch.float32, device=x.device).reshape(-1, 2, 1, 1)
     return (line[:, :1] * mu + line[:, 1:]).clamp_min_(0).sqrt_()
