@@ -44,7 +44,7 @@ import math
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -183,13 +183,14 @@ class AdaptResult:
     report: dict
 
 
-def internal_pair(plane: np.ndarray, factor: float, degradation, noise: float, rng):
+def internal_pair(plane: np.ndarray, factor: float, degradation, noise, rng):
     """``(target, input, noise)`` of one plane: the plane, its son enlarged back, its noise.
 
     ``plane`` (normalised to the network's range) is recorded once more with
     ``degradation`` (a noise-free
     [Degradation][srcnn_plugin.degradations.Degradation]), topped up with
-    Gaussian noise to ``noise`` (the plane's own level) and enlarged with
+    Gaussian noise to ``noise`` (the plane's own level, or its variance line
+    ``(a, b)`` for shot noise) and enlarged with
     MATLAB bicubic to the plane's shape; the third value is the son's
     measured noise, what a noise-aware model is told.
 
@@ -207,23 +208,58 @@ def internal_pair(plane: np.ndarray, factor: float, degradation, noise: float, r
     return pair_from_son(plane, degradation.shrink(plane, factor), noise, rng)
 
 
-def pair_from_son(plane: np.ndarray, son: np.ndarray, noise: float, rng):
+def pair_from_son(plane: np.ndarray, son: np.ndarray, noise, rng):
     """``(target, input, noise)``: ``son`` topped up to ``noise`` and enlarged to ``plane``.
 
     The shared end of every internal pair (isotropic and one-axis ones): the
     recording ``son`` of ``plane`` gets Gaussian noise up to the plane's own
     level, is enlarged with MATLAB bicubic to the plane's shape (as
     ``rescale`` enlarges before the network), and its measured noise is what
-    a noise-aware model is told.
+    a noise-aware model is told. For shot noise ``noise`` is the plane's
+    variance line ``(a, b)``: each pixel of the son is topped up to the
+    line's variance at its intensity, and the son's measured line is told.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> plane = np.tile(np.linspace(0.1, 0.9, 256), (256, 1))  # a clean ramp
+    >>> _, _, told = pair_from_son(plane, plane[::2, ::2], (0.004, 1e-5), rng)
+    >>> bool(abs(told[0] / 0.004 - 1) < 0.2)  # the son now has the plane's shot noise
+    True
     """
     from ._imresize import imresize
-    from .degradations import estimate_noise
+    from .degradations import estimate_noise, estimate_poisson_gaussian
 
-    left = noise**2 - estimate_noise(son) ** 2
-    if left > 0:
-        son = son + rng.normal(0.0, math.sqrt(left), son.shape)
+    if isinstance(noise, tuple):
+        a_s, b_s = estimate_poisson_gaussian(son)
+        left = (noise[0] - a_s) * son + (noise[1] - b_s)
+        son = son + rng.normal(0.0, 1.0, son.shape) * np.sqrt(np.clip(left, 0.0, None))
+        told = estimate_poisson_gaussian(son)
+    else:
+        left = noise**2 - estimate_noise(son) ** 2
+        if left > 0:
+            son = son + rng.normal(0.0, math.sqrt(left), son.shape)
+        told = estimate_noise(son)
     inp = imresize(son, output_shape=plane.shape)
-    return plane.astype(np.float32), inp.astype(np.float32), estimate_noise(son)
+    return plane.astype(np.float32), inp.astype(np.float32), told
+
+
+def plane_noise(plane: np.ndarray, level):
+    """The noise of a normalised plane for its internal pairs: ``level``, or measured.
+
+    ``None`` measures one level
+    ([estimate_noise][srcnn_plugin.degradations.estimate_noise]),
+    ``'poisson'`` the variance line
+    ([estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian]);
+    a stated level or line is kept.
+    """
+    from .degradations import estimate_noise, estimate_poisson_gaussian
+
+    if level is None:
+        return estimate_noise(plane)
+    if isinstance(level, str):
+        return estimate_poisson_gaussian(plane)
+    return level
 
 
 def _split(target, inp, holdout: float):
@@ -243,10 +279,12 @@ def _planes(image, scale, channel_axis, color_mode, noise):
 
     Returns ``(planes, factor, shape)``: ``planes`` a list of ``(plane,
     level)``, ``plane`` in the network's units and ``level`` the channel's
-    stated noise (``noise=``, see ``check_noise``) in those units, or
-    ``None`` to measure it.
+    stated noise (``noise=``, see ``check_noise``) in those units (a level,
+    or a stated camera's variance line ``(a, b)``), ``None`` to measure a
+    level or ``'poisson'`` to measure a line (see ``plane_noise``).
     """
     from ._dtype import model_affine
+    from ._noise import network_lines, refuse_mixed_lines
     from ._plan import _plane_order, _to_work, make_plan
     from ._rescale import _is_dask
     from ._validation import check_finite_range, check_noise
@@ -285,13 +323,10 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
     levels = check_noise(noise, plan.work_in[-1])
-    if (isinstance(levels, str) and levels == "poisson") or np.ndim(levels) == 2:
-        raise ValueError(
-            "Adaptation (adapt= in rescale or isotropic) learns from pairs topped up with "
-            "Gaussian noise, so it takes noise='auto' or a level; shot noise (noise='poisson' "
-            "or a PoissonGaussian) works with the bundled models as they are (adapt=False)."
-        )
-    if not isinstance(levels, str):
+    if not isinstance(levels, str) and levels.ndim == 2:  # a stated camera
+        refuse_mixed_lines(plan)
+        levels = network_lines(levels, gain, offset)
+    elif not isinstance(levels, str):
         if plan.mix is not None:
             levels = np.sqrt((plan.mix**2) @ levels**2)
         levels = levels * gain
@@ -299,7 +334,10 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     for c in range(stack.shape[1]):
         if not plan.sr_channels[c] or hi[c] <= lo[c]:
             continue
-        level = None if isinstance(levels, str) else float(levels[c])
+        if isinstance(levels, str):  # measured per plane (plane_noise)
+            level = None if levels == "auto" else levels
+        else:
+            level = tuple(map(float, levels[c])) if levels.ndim == 2 else float(levels[c])
         planes += [(crop[c] * gain[c] + offset[c], level) for crop in stack]
     return planes, max(fp, fq), arr.shape
 
@@ -315,6 +353,8 @@ def _psnr(pairs, net, noise, blur, device) -> float:
     with torch.inference_mode():
         for (target, inp), sigma in zip(pairs, noise):
             x = torch.from_numpy(inp)[None, None].to(device)
+            if isinstance(sigma, tuple):  # a variance line: one item's (1, 2)
+                sigma = torch.tensor([sigma], dtype=torch.float32, device=device)
             y = predict_padded(net, x, noise=sigma, blur=blur)[0, 0].float().cpu().numpy()
             se += float(np.sum((y.astype(np.float64) - target) ** 2))
             n += target.size
@@ -344,7 +384,7 @@ def adapt_steps(
     settings : AdaptSettings
     """
     from ._validation import check_psf_sigma
-    from .degradations import Degradation, estimate_noise
+    from .degradations import Degradation
     from .models.registry import get_model, resolve_model
 
     t_start = time.perf_counter()
@@ -380,8 +420,7 @@ def adapt_steps(
     rng = np.random.default_rng([settings.seed, 11])
     pairs = []
     for plane, level in planes:
-        level = estimate_noise(plane) if level is None else level
-        pairs.append(internal_pair(plane, factor, degradation, level, rng))
+        pairs.append(internal_pair(plane, factor, degradation, plane_noise(plane, level), rng))
     report = {
         "base_model": model_name if isinstance(model_name, str) else base.source,
         "factor": float(factor),
@@ -409,6 +448,7 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
     import torch
 
     from ._device import resolve_device
+    from .models.srcnn import as_condition
     from .models.weights import LoadedWeights
     from .training.data import AXIS_KEEPING, PatchSampler
 
@@ -444,9 +484,8 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
     deadline = t_start + settings.seconds
     while step < settings.steps:
         x, y, n, b = sampler.sample_conditioned(settings.batch)
-        loss = torch.nn.functional.mse_loss(
-            net(x, n if cfg.noise_aware else None, b if cfg.blur_aware else None), y
-        )
+        n = as_condition(net, x, n) if cfg.noise_aware else None
+        loss = torch.nn.functional.mse_loss(net(x, n, b if cfg.blur_aware else None), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -524,9 +563,14 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
 
 
 def _noise_spec(noise):
-    """``noise=`` as recorded in a report: ``'auto'`` or a list of levels."""
+    """``noise=`` as recorded in a report: ``'auto'``, ``'poisson'``, levels or cameras."""
+    from .degradations import PoissonGaussian
+
     if noise is None or isinstance(noise, str):
-        return "auto"
+        return noise or "auto"
+    cams = [noise] if isinstance(noise, PoissonGaussian) else noise
+    if isinstance(cams, (list, tuple)) and all(isinstance(c, PoissonGaussian) for c in cams):
+        return [asdict(c) for c in cams]
     return np.atleast_1d(np.asarray(noise, np.float64)).tolist()
 
 

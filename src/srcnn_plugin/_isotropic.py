@@ -32,12 +32,13 @@ __all__ = [
 ]
 
 
-def axial_pair(plane: np.ndarray, factor: float, sigma: float, noise: float, rng):
+def axial_pair(plane: np.ndarray, factor: float, sigma: float, noise, rng):
     """``(target, input, noise)``: a lateral plane, its rows recorded as Z, enlarged back.
 
     Rows are blurred and sectioned by
     [axial][srcnn_plugin.degradations.axial], topped up with Gaussian noise to
-    ``noise`` (the plane's own level) and enlarged along the rows only with
+    ``noise`` (the plane's own level, or its variance line: see
+    ``_adapt.pair_from_son``) and enlarged along the rows only with
     MATLAB bicubic, as ``rescale(..., (factor, 1))`` enlarges.
 
     Examples
@@ -92,8 +93,7 @@ def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
     Yields ``(step, steps)``; returns an ``AdaptResult`` (the starting model
     when the guard keeps it).
     """
-    from ._adapt import _noise_spec, _planes, fine_tune
-    from .degradations import estimate_noise
+    from ._adapt import _noise_spec, _planes, fine_tune, plane_noise
     from .models.registry import get_model
 
     t_start = time.perf_counter()
@@ -107,7 +107,7 @@ def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
     rng = np.random.default_rng([settings.seed, 17])
     pairs = []
     for plane, level in planes:
-        level = estimate_noise(plane) if level is None else level
+        level = plane_noise(plane, level)
         # Both lateral axes teach the model: Y as rows, and X as rows (transposed).
         for p in (plane, plane.T):
             if p.shape[0] >= 2 * z_factor and p.shape[1] > 1:

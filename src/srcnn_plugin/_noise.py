@@ -21,7 +21,7 @@ import numpy as np
 from ._dtype import model_affine
 from .degradations import estimate_noise, estimate_poisson_gaussian
 
-__all__ = ["channel_noise"]
+__all__ = ["channel_noise", "network_lines", "refuse_mixed_lines"]
 
 _MAX_PLANES = 5
 _MAX_PIXELS = 2**20
@@ -97,16 +97,37 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
         sigma = np.median(raw, axis=0)
     else:
         sigma = np.asarray(noise, np.float64)
-        if plan.mix is not None and sigma.ndim == 2:
-            raise ValueError(
-                "A stated PoissonGaussian describes each input channel; with "
-                "color_mode='ycbcr' the network sees a mix of them. Pass "
-                "color_mode='channels', or noise='poisson' to measure the mixed channel."
-            )
+        if sigma.ndim == 2:
+            refuse_mixed_lines(plan)
         if plan.mix is not None:
             sigma = np.sqrt((plan.mix**2) @ sigma**2)
     if sigma.ndim == 1:
         return sigma * scale * gain
-    # var = a x + b in image units; x = (xn - offset) / scale and sigma_n = scale sigma.
-    a, b = sigma[:, 0] * scale, sigma[:, 1] * scale**2 - sigma[:, 0] * offset * scale
-    return np.stack([a, b], axis=1) * gain**2
+    return network_lines(sigma, scale, offset) * gain**2
+
+
+def refuse_mixed_lines(plan) -> None:
+    """A stated camera (variance lines per input channel) cannot describe mixed channels."""
+    if plan.mix is not None:
+        raise ValueError(
+            "A stated PoissonGaussian describes each input channel; with "
+            "color_mode='ycbcr' the network sees a mix of them. Pass "
+            "color_mode='channels', or noise='poisson' to measure the mixed channel."
+        )
+
+
+def network_lines(lines, scale, offset) -> np.ndarray:
+    """Variance lines ``(a, b)`` per channel, from image units to the network's.
+
+    The network sees ``xn = scale x + offset`` (``_dtype.model_affine``) and
+    noise ``scale sigma``, so ``var_n = scale a x + scale**2 b`` with
+    ``x = (xn - offset) / scale``.
+
+    Examples
+    --------
+    >>> network_lines(np.array([[2.0, 9.0]]), np.array([0.5]), np.array([0.1]))
+    array([[1.  , 2.15]])
+    """
+    lines = np.asarray(lines, np.float64)
+    a = lines[:, 0] * scale
+    return np.stack([a, lines[:, 1] * scale**2 - a * offset], axis=1)

@@ -53,6 +53,7 @@ __all__ = [
     "dihedral_ensemble",
     "flat_response",
     "noise_map",
+    "as_condition",
     "NOISE_UNIT_SCALE",
     "BLUR_UNIT_SCALE",
 ]
@@ -479,6 +480,10 @@ def predict_padded(
         Bicubic-upsampled input.
     mode : {'replicate', 'reflect'}
         Padding at the image border.
+    noise, blur : optional
+        As for ``forward``; ``noise`` may also be ``(N, 2)`` variance lines,
+        made into a map of the padded input (see
+        [noise_map][srcnn_plugin.models.srcnn.noise_map]).
 
     Returns
     -------
@@ -494,4 +499,14 @@ def predict_padded(
     if min(x.shape[-2:]) <= h and mode == "reflect":
         mode = "replicate"
     xp = F.pad(x, (h, h, h, h), mode=mode)
-    return model(xp, noise, blur)
+    return model(xp, as_condition(model, xp, noise), blur)
+
+
+def as_condition(model: SRCNN, x: torch.Tensor, noise):
+    """``noise`` as ``forward`` takes it: ``(N, 2)`` variance lines become a map of ``x``.
+
+    Levels (numbers, one per item) and maps pass through unchanged.
+    """
+    if isinstance(noise, torch.Tensor) and noise.ndim == 2:
+        return noise_map(model, x, noise)
+    return noise

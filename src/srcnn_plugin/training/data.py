@@ -419,6 +419,8 @@ class PatchSampler:
 
         self.patch, self.halo = int(patch), int(halo)
         hrs, bics, shapes, probs, conds = [], [], [], [], []
+        # Shot noise: a pair's noise is a variance line (a, b); a level is then (0, sigma^2).
+        self._lines = any(isinstance(pr[2], tuple) for pairs in groups for pr in pairs)
         for pairs in groups:
             areas = np.array([pr[0].size for pr in pairs], dtype=np.float64)
             probs.append(areas / areas.sum() / len(groups))
@@ -426,7 +428,10 @@ class PatchSampler:
                 hrs.append(np.asarray(hr, np.float32).ravel())
                 bics.append(np.asarray(bic, np.float32).ravel())
                 shapes.append(hr.shape)
-                conds.append((sigma, blur))
+                if self._lines:
+                    conds.append((*(sigma if isinstance(sigma, tuple) else (0.0, sigma**2)), blur))
+                else:
+                    conds.append((sigma, blur))
         self._prob = np.concatenate(probs)
         self._prob /= self._prob.sum()
         shp = np.array(shapes, dtype=np.int64)
@@ -454,7 +459,9 @@ class PatchSampler:
         """``(inputs, targets, noise, blur)``: as
         [sample][srcnn_plugin.training.data.PatchSampler.sample], plus each patch's
         measured noise level and its PSF sigma in input pixels, ``(B,)`` each
-        (zeros without a degradation).
+        (zeros without a degradation). Pairs whose noise is a variance line
+        ``(a, b)`` (shot noise) give the noise as ``(B, 2)`` lines (see
+        [as_condition][srcnn_plugin.models.srcnn.as_condition]).
         """
         import torch
 
@@ -473,6 +480,8 @@ class PatchSampler:
         x = self._bic[idx][:, None]
         y = self._hr[idx][:, None, h : p - h, h : p - h]
         cond = self._cond[kk]
+        if self._lines:
+            return x, y, cond[:, :2], cond[:, 2]
         return x, y, cond[:, 0], cond[:, 1]
 
     def state(self) -> dict:
