@@ -204,30 +204,13 @@ def main(argv=None):
     save = save if records is not None else None
     for ds in args.datasets:
         if ds == "set14":
-            rows += run(
-                "Set14",
-                set14_planes(),
-                args.scales,
-                args.limit,
-                records,
-                save,
-                args.seconds,
-                args.photons,
-                args.noise,
-            )
+            name, data = "Set14", set14_planes()
         else:
-            data = microscopy_planes(MICROSCOPY)
-            rows += run(
-                "microscopy-dev",
-                data,
-                args.scales,
-                args.limit,
-                records,
-                save,
-                args.seconds,
-                args.photons,
-                args.noise,
-            )
+            name, data = "microscopy-dev", microscopy_planes(MICROSCOPY)
+        rows += run(
+            name, data, args.scales, args.limit, records, save, args.seconds,
+            args.photons, args.noise,
+        )  # fmt: skip
     print("\nGains in dB over the bundled default (rescale with nothing stated)\n")
     print(markdown(rows))
     if not args.no_timing:
