@@ -664,6 +664,7 @@ def _cmd_train(args) -> int:
         residual=not args.no_residual,
         noise_aware=args.noise_aware,
         blur_aware=args.blur_aware,
+        noise_map=args.noise_map,
         degradation=tuple(args.degradation) if args.degradation else None,
         variants=args.variants,
         clean=args.clean,
@@ -1043,6 +1044,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--noise-aware",
         action="store_true",
         help="give the network its input's measured noise level (the bundled default models)",
+    )
+    p.add_argument(
+        "--noise-map",
+        action="store_true",
+        help="with --noise-aware: tell the noise per pixel, from each recording's fitted "
+        "shot-noise line (as rescale's noise='poisson'), for mixtures with photons=",
     )
     p.add_argument(
         "--blur-aware",

@@ -204,3 +204,20 @@ def test_noise_aware_training_on_acquisitions(tiny_set, tmp_path):
     with pytest.raises(ValueError, match="noise_aware"):
         train(tiny_set, tmp_path / "m", _cfg(), device="cpu", progress=False,
               init_weights=res["weights"])  # fmt: skip
+
+
+def test_noise_map_training_tells_lines(tiny_set, tmp_path):
+    """--noise-map: recordings carry variance lines, and a short run trains on maps."""
+    from srcnn_plugin.degradations import DegradationMixture
+    from srcnn_plugin.models.weights import load_weights
+    from srcnn_plugin.training.data import PatchSampler
+
+    imgs = [np.random.default_rng(0).random((48, 48))]
+    mix = DegradationMixture(("binning+photons=100-1000",), clean=0.0)
+    s = PatchSampler(imgs, [2], 21, 6, degradation=mix, variants=2, noise_map=True)
+    assert s.sample_conditioned(3)[2].shape == (3, 2)
+    cfg = _cfg(noise_aware=True, noise_map=True, degradation=("binning+photons=300",), steps=4)
+    res = train(tiny_set, tmp_path / "run", cfg, device="cpu", progress=False)
+    assert load_weights(res["weights"]).config.noise_aware
+    with pytest.raises(ValueError, match="noise_aware=True"):
+        train(tiny_set, tmp_path / "bad", _cfg(noise_map=True), device="cpu", progress=False)

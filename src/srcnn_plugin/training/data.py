@@ -217,7 +217,7 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return hr.astype(np.float32), bic.astype(np.float32)
 
 
-def acquire(hr: np.ndarray, scale: float, degradation, rng=None):
+def acquire(hr: np.ndarray, scale: float, degradation, rng=None, line: bool = False):
     """Record ``hr`` with ``degradation``: the (HR, bicubic, noise level) triple.
 
     ``hr`` (uint8, or float in the model's range) is cropped to a multiple
@@ -226,7 +226,10 @@ def acquire(hr: np.ndarray, scale: float, degradation, rng=None):
     relative to the plane's own range) is enlarged back with MATLAB bicubic,
     exactly as ``rescale`` enlarges before the network; the noise level is
     [estimate_noise][srcnn_plugin.degradations.estimate_noise] of the
-    low-resolution image, as ``rescale`` measures it.
+    low-resolution image, as ``rescale`` measures it (with ``line``, its
+    variance line ``(a, b)`` by
+    [estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian],
+    as ``noise="poisson"`` measures it).
 
     Examples
     --------
@@ -236,11 +239,12 @@ def acquire(hr: np.ndarray, scale: float, degradation, rng=None):
     >>> h.shape, b.shape, sigma > 0.02
     ((20, 20), (20, 20), True)
     """
-    from ..degradations import estimate_noise
+    from ..degradations import estimate_noise, estimate_poisson_gaussian
 
     hr, lr = record(hr, scale, degradation, rng)
     bic = imresize(lr, output_shape=hr.shape)
-    return hr.astype(np.float32), bic.astype(np.float32), estimate_noise(lr)
+    told = estimate_poisson_gaussian(lr) if line else estimate_noise(lr)
+    return hr.astype(np.float32), bic.astype(np.float32), told
 
 
 def record(hr: np.ndarray, scale: float, degradation, rng=None):
@@ -340,6 +344,10 @@ class PatchSampler:
         [acquire][srcnn_plugin.training.data.acquire]).
     variants : int
         Recordings per image and scale with a ``degradation``.
+    noise_map : bool
+        Give each recording its variance line instead of one level (see
+        [acquire][srcnn_plugin.training.data.acquire]); samples then carry
+        ``(B, 2)`` lines.
 
     Notes
     -----
@@ -357,6 +365,7 @@ class PatchSampler:
         device="cpu",
         degradation=None,
         variants: int = 1,
+        noise_map: bool = False,
     ):
         if patch <= 2 * halo:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
@@ -371,7 +380,7 @@ class PatchSampler:
                     continue
                 for _ in range(int(variants)):
                     d = degradation.sample(prep, s)
-                    pairs.append((*acquire(img, s, d, rng=prep), d.psf / s))
+                    pairs.append((*acquire(img, s, d, rng=prep, line=noise_map), d.psf / s))
             pairs = [pr for pr in pairs if min(pr[0].shape) >= patch]
             if not pairs:
                 raise ValueError(

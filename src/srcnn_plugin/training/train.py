@@ -51,6 +51,9 @@ class TrainConfig:
     [validation_degradations][srcnn_plugin.degradations.validation_degradations]
     and the run selects on their mean. ``noise_aware`` gives the network its
     input's measured noise level, ``blur_aware`` the PSF of the acquisition.
+    ``noise_map`` (with ``noise_aware``) tells the noise per pixel instead,
+    from each recording's fitted variance line, as ``noise="poisson"`` tells
+    it (for mixtures with shot noise); validation still tells one level.
 
     Examples
     --------
@@ -67,6 +70,7 @@ class TrainConfig:
     residual: bool = True
     noise_aware: bool = False
     blur_aware: bool = False
+    noise_map: bool = False
     degradation: tuple[str, ...] | None = None
     variants: int = 4
     clean: float = 0.25
@@ -231,7 +235,7 @@ def train(
     import torch
 
     from .._device import resolve_device
-    from ..models.srcnn import SRCNN
+    from ..models.srcnn import SRCNN, as_condition
     from ..models.weights import load_weights
 
     t_call = time.perf_counter()
@@ -276,9 +280,14 @@ def train(
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         mix = cfg.mixture()
+        if cfg.noise_map and not (cfg.noise_aware and mix is not None):
+            raise ValueError(
+                "noise_map tells a noise-aware model its noise per pixel: pass noise_aware=True "
+                "and a degradation mixture too (--noise-aware --degradation ...)."
+            )
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
-            degradation=mix, variants=cfg.variants,
+            degradation=mix, variants=cfg.variants, noise_map=cfg.noise_map,
         )  # fmt: skip
         val_pairs = validation_pairs(
             val_imgs, cfg.scales, acquisitions=mix is not None, one_axis=bool(mix and mix.one_axis)
@@ -314,6 +323,7 @@ def train(
                 g["lr"] = _lr_at(cfg, step)
             x, y, noise, blur = sampler.sample_conditioned(cfg.batch)
             x = x.contiguous(memory_format=torch.channels_last)
+            noise = as_condition(model, x, noise)  # variance lines become maps
             loss = torch.nn.functional.mse_loss(model(x, noise, blur), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
