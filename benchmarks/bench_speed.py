@@ -174,6 +174,35 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
     return rows
 
 
+def shot_noise_rows(lr, out: int, scale: float, repeat: int) -> list[dict]:
+    """The noise-aware families told one level (``'auto'``) or per pixel (``'poisson'``).
+
+    Default passes (2); ``poisson / auto`` is the time ratio (the fit of the
+    variance line, the per-tile box mean and the per-pixel shift).
+    """
+    rows = []
+    for family in ("acquisition", "fast"):
+        t = {
+            noise: best_of(
+                lambda noise=noise, family=family: srcnn_plugin.rescale(
+                    lr, scale, device="cpu", model=family, noise=noise
+                ),
+                repeat,
+            )
+            for noise in ("auto", "poisson")
+        }
+        mpix = out * out / 1e6
+        rows.append(
+            {
+                "family": family,
+                "auto MPix/s": mpix / t["auto"],
+                "poisson MPix/s": mpix / t["poisson"],
+                "poisson / auto time": t["poisson"] / t["auto"],
+            }
+        )
+    return rows
+
+
 def stack_rows(out: int, scale: float, planes: int, repeat: int) -> list[dict]:
     """One plane against a stack of ``planes`` planes (per-pixel MPix/s, one pass).
 
@@ -265,6 +294,8 @@ def main(argv=None):
         "fast: the acquisition 9-1-5):\n"
     )
     print(markdown(family_rows(lr, out, args.scale, args.repeat, f32)), flush=True)
+    print(f"\nshot noise told per pixel (noise='poisson') at {out}x{out}, 2 passes:\n")
+    print(markdown(shot_noise_rows(lr, out, args.scale, args.repeat)), flush=True)
     if args.stack:
         print(f"\none plane and a stack of {args.stack} planes at {out}x{out}, one pass:\n")
         print(markdown(stack_rows(out, args.scale, args.stack, args.repeat)), flush=True)

@@ -284,7 +284,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     level or ``'poisson'`` to measure a line (see ``plane_noise``).
     """
     from ._dtype import model_affine
-    from ._noise import network_lines, refuse_mixed_lines
+    from ._noise import channel_noise
     from ._plan import _plane_order, _to_work, make_plan
     from ._rescale import _is_dask
     from ._validation import check_finite_range, check_noise
@@ -323,13 +323,8 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
     levels = check_noise(noise, plan.work_in[-1])
-    if not isinstance(levels, str) and levels.ndim == 2:  # a stated camera
-        refuse_mixed_lines(plan)
-        levels = network_lines(levels, gain, offset)
-    elif not isinstance(levels, str):
-        if plan.mix is not None:
-            levels = np.sqrt((plan.mix**2) @ levels**2)
-        levels = levels * gain
+    if not isinstance(levels, str):  # stated: in the network's units, as rescale tells it
+        levels = channel_noise(None, plan, lo, span, levels)
     planes = []
     for c in range(stack.shape[1]):
         if not plan.sr_channels[c] or hi[c] <= lo[c]:

@@ -230,7 +230,7 @@ class Engine:
         import torch
         from torch.nn import functional as F
 
-        from .models.srcnn import dihedral_ensemble, infer, noise_map, point_symmetric
+        from .models.srcnn import as_condition, dihedral_ensemble, infer, point_symmetric
 
         dev = self.device
         with torch.inference_mode():
@@ -260,14 +260,13 @@ class Engine:
             levels = None if noise is None else torch.as_tensor(noise, dtype=torch.float32)
 
             lv = None if levels is None else levels.to(dev)
-            lines = lv is not None and lv.ndim == 2
             width = self.loaded.config.n1
 
             def condition(t, i, j):
-                """The noise condition of items ``i:j`` of ``t``: levels, or a map."""
-                if lines:  # made from the (possibly flipped) input itself
-                    return noise_map(self.net, t, lv[i:j])
-                return lv[i:j] if lv is not None and lv.ndim > 0 else lv
+                """Items ``i:j``'s levels, or their lines as a map of ``t`` (maybe flipped)."""
+                if lv is None or lv.ndim == 0:
+                    return lv
+                return as_condition(self.net, t, lv[i:j])
 
             def net(t):
                 if dev.type != "cpu":

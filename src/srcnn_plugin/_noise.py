@@ -21,7 +21,7 @@ import numpy as np
 from ._dtype import model_affine
 from .degradations import estimate_noise, estimate_poisson_gaussian
 
-__all__ = ["channel_noise", "network_lines", "refuse_mixed_lines"]
+__all__ = ["channel_noise"]
 
 _MAX_PLANES = 5
 _MAX_PIXELS = 2**20
@@ -54,7 +54,7 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
     ----------
     x : ndarray or dask array
         The work-layout input (spatial axes, then channels) as the planes
-        reach the network.
+        reach the network; only read to measure (``None`` for stated noise).
     plan : RescalePlan
         Gives the plane, stack axes and channel mix.
     lo, span : (K,) ndarray
@@ -98,15 +98,15 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
     else:
         sigma = np.asarray(noise, np.float64)
         if sigma.ndim == 2:
-            refuse_mixed_lines(plan)
+            _refuse_mixed_lines(plan)
         if plan.mix is not None:
             sigma = np.sqrt((plan.mix**2) @ sigma**2)
     if sigma.ndim == 1:
         return sigma * scale * gain
-    return network_lines(sigma, scale, offset) * gain**2
+    return _network_lines(sigma, scale, offset) * gain**2
 
 
-def refuse_mixed_lines(plan) -> None:
+def _refuse_mixed_lines(plan) -> None:
     """A stated camera (variance lines per input channel) cannot describe mixed channels."""
     if plan.mix is not None:
         raise ValueError(
@@ -116,7 +116,7 @@ def refuse_mixed_lines(plan) -> None:
         )
 
 
-def network_lines(lines, scale, offset) -> np.ndarray:
+def _network_lines(lines, scale, offset) -> np.ndarray:
     """Variance lines ``(a, b)`` per channel, from image units to the network's.
 
     The network sees ``xn = scale x + offset`` (``_dtype.model_affine``) and
@@ -125,7 +125,7 @@ def network_lines(lines, scale, offset) -> np.ndarray:
 
     Examples
     --------
-    >>> network_lines(np.array([[2.0, 9.0]]), np.array([0.5]), np.array([0.1]))
+    >>> _network_lines(np.array([[2.0, 9.0]]), np.array([0.5]), np.array([0.1]))
     array([[1.  , 2.15]])
     """
     lines = np.asarray(lines, np.float64)

@@ -299,11 +299,18 @@ def estimate_noise(image: np.ndarray, *, max_pixels: int = 2**22) -> float:
     h, w = x.shape
     if h < 3 or w < 3:
         return 0.0
-    if h * w > max_pixels:
-        side = int(math.sqrt(max_pixels))
-        r0, c0 = max((h - side) // 2, 0), max((w - side) // 2, 0)
-        x = x[r0 : r0 + side, c0 : c0 + side]
+    x = _central_crop(x, max_pixels)
     return float(np.median(np.abs(_immerkaer(x))) / (0.6745 * 6.0))
+
+
+def _central_crop(x: np.ndarray, max_pixels: int) -> np.ndarray:
+    """``x``, or its central square of at most ``max_pixels`` pixels when larger."""
+    h, w = x.shape
+    if h * w <= max_pixels:
+        return x
+    side = int(math.sqrt(max_pixels))
+    r0, c0 = max((h - side) // 2, 0), max((w - side) // 2, 0)
+    return x[r0 : r0 + side, c0 : c0 + side]
 
 
 def _immerkaer(x: np.ndarray) -> np.ndarray:
@@ -369,26 +376,23 @@ def estimate_poisson_gaussian(
     h, w = x.shape
     if h < 3 or w < 3:
         return 0.0, 0.0
-    if h * w > max_pixels:
-        side = int(math.sqrt(max_pixels))
-        r0, c0 = max((h - side) // 2, 0), max((w - side) // 2, 0)
-        x = x[r0 : r0 + side, c0 : c0 + side]
+    x = _central_crop(x, max_pixels)
     r = np.abs(_immerkaer(x)).ravel() / (0.6745 * 6.0)
     mu = ndi.uniform_filter(x, 3)[1:-1, 1:-1].ravel()
     groups = np.array_split(np.argsort(mu, kind="stable"), max(1, min(bins, r.size // 64)))
     m = np.array([np.median(mu[g]) for g in groups])
     v = np.array([np.median(r[g]) ** 2 for g in groups])
     keep = np.ones(m.size, bool)
-    a, b = 0.0, float(np.median(v))
     for _ in range(5):
+        a, b = 0.0, float(np.median(v[keep]))  # no growth with the intensity
         if np.ptp(m[keep]) > 0:
-            a, b = (float(c) for c in np.polyfit(m[keep], v[keep], 1))
-        if a <= 0 or np.ptp(m[keep]) == 0:
-            a, b = 0.0, float(np.median(v[keep]))
+            slope, intercept = np.polyfit(m[keep], v[keep], 1)
+            if slope > 0:
+                a, b = float(slope), float(intercept)
         keep = v <= 2.0 * np.maximum(a * m + b, 1e-300)
         if not keep.any():
             break
-    return a + 0.0, b + 0.0
+    return a, b
 
 
 @dataclass(frozen=True)
@@ -414,10 +418,9 @@ class PoissonGaussian:
     Examples
     --------
     >>> cam = PoissonGaussian(gain=2.0, offset=100.0, read=3.0)
-    >>> float(cam.variance(300.0))  # 100 electrons: 2 * 200 + 9
-    409.0
-    >>> cam.line
-    (2.0, -191.0)
+    >>> a, b = cam.line  # at 300 (100 electrons): 2 * 200 + 9
+    >>> a, b, a * 300 + b
+    (2.0, -191.0, 409.0)
     >>> PoissonGaussian(gain=-1)  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
@@ -443,11 +446,6 @@ class PoissonGaussian:
     def line(self) -> tuple[float, float]:
         """``(a, b)`` with ``variance = a * intensity + b``."""
         return float(self.gain), float(self.read**2 - self.gain * self.offset)
-
-    def variance(self, intensity):
-        """Noise variance at ``intensity`` (never negative)."""
-        a, b = self.line
-        return np.maximum(a * np.asarray(intensity, np.float64) + b, 0.0)
 
 
 @dataclass(frozen=True)

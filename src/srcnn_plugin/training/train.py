@@ -240,6 +240,11 @@ def train(
 
     t_call = time.perf_counter()
     cfg = config or TrainConfig()
+    if cfg.noise_map and not (cfg.noise_aware and cfg.degradation):
+        raise ValueError(
+            "noise_map tells a noise-aware model its noise per pixel: pass noise_aware=True "
+            "and a degradation mixture too (--noise-aware --degradation ...)."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
@@ -280,11 +285,6 @@ def train(
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         mix = cfg.mixture()
-        if cfg.noise_map and not (cfg.noise_aware and mix is not None):
-            raise ValueError(
-                "noise_map tells a noise-aware model its noise per pixel: pass noise_aware=True "
-                "and a degradation mixture too (--noise-aware --degradation ...)."
-            )
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
             degradation=mix, variants=cfg.variants, noise_map=cfg.noise_map,
