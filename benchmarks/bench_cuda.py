@@ -3,7 +3,9 @@
 Run: ``python benchmarks/bench_cuda.py [--sizes 1024 2048 4096] [--set5 DIR]``
 
 Prints, in one run on the GPU: the matrix-product ceilings (fp32 with and
-without TF32, bf16, fp16) and the SRCNN bound they imply, then for each output
+without TF32, bf16, fp16) and the SRCNN bound they imply; the default
+``rescale`` of a uint16 image at the largest size against the network alone
+(issue 21's targets: >= 50 % of it, and >= 500 MPix/s in float16); then for each output
 size the output MPix/s of ``rescale`` on CUDA at each precision (default
 symmetric two-pass network and the one-pass ``symmetric=False``) and of a
 naive whole-image torch SRCNN, and finally the Set5 Y-PSNR of ``rescale`` at
@@ -23,6 +25,7 @@ from bench_precision import psnr_rows
 from bench_speed import naive_srcnn
 
 import srcnn_plugin
+from srcnn_plugin.degradations import estimate_noise
 from srcnn_plugin.models.registry import get_model
 
 DEFAULT_SET5 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "Set5"
@@ -73,6 +76,53 @@ def speed_rows(sizes, scale, repeat) -> list[dict]:
     return rows
 
 
+def target_rows(out: int, scale: float, repeat: int) -> list[dict]:
+    """The default ``rescale`` of a uint16 image against the network alone, per precision.
+
+    "network only": the default model's two passes (the default ensemble) on
+    the padded bicubic image already on the device, told one noise level, as
+    ``rescale`` runs it. "rescale": the whole call on a uint16 NumPy image,
+    noise measured ("auto"), result back in host memory. "noise estimate":
+    the host-side measurement alone (part of the rescale time).
+    """
+    from srcnn_plugin._engine import _model_on
+    from srcnn_plugin.models.registry import resolve_model
+    from srcnn_plugin.models.srcnn import infer, point_symmetric
+
+    rng = np.random.default_rng(0)
+    n = round(out / scale)
+    lr = (rng.random((n, n)) * 4095).astype(np.uint16)
+    loaded = get_model(resolve_model(None, scale))
+    net = _model_on(loaded, torch.device("cuda"))
+    h = loaded.config.halo
+    x = torch.rand(1, 1, out + 2 * h, out + 2 * h, device="cuda")
+    mpix = out * out / 1e6
+    t_noise = best_of(lambda: estimate_noise(lr), repeat)
+    rows = []
+    for prec in PRECISIONS:
+        dtype = getattr(torch, prec)
+
+        def network(dtype=dtype, prec=prec):
+            with torch.inference_mode(), torch.autocast("cuda", dtype, enabled=prec != "float32"):
+                return point_symmetric(lambda t: infer(net, t, 0.01, 0.0), x)
+
+        t_net = cuda_best_of(network, repeat)
+        t_res = cuda_best_of(
+            lambda prec=prec: srcnn_plugin.rescale(lr, scale, device="cuda", precision=prec),
+            repeat,
+        )
+        rows.append(
+            {
+                "precision": prec,
+                "network only MPix/s": mpix / t_net,
+                "rescale MPix/s": mpix / t_res,
+                "rescale / network": t_net / t_res,
+                "noise estimate ms": 1e3 * t_noise,
+            }
+        )
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
@@ -98,6 +148,9 @@ def main(argv=None) -> int:
         + ", ".join(f"{k} {v * 1e12 / (2 * macs) / 1e6:.0f}" for k, v in ceil.items())
         + f"; cuDNN conv TF32 allowed: {torch.backends.cudnn.allow_tf32}\n"
     )
+    out = max(args.sizes)
+    print(f"default rescale of a uint16 image, {out}x{out} output, x{args.scale:g}:\n")
+    print(markdown(target_rows(out, args.scale, args.repeat)), flush=True)
     rows = speed_rows(args.sizes, args.scale, args.repeat)
     print(f"\nrescale on CUDA, x{args.scale:g}, output MPix/s (fast = symmetric=False):\n")
     print(markdown(rows))

@@ -86,3 +86,22 @@ def test_training_on_cuda_lowers_loss(tiny_set, tmp_path):
     assert res["history"][-1]["loss"] < res["history"][0]["loss"]
     assert res["weights"].exists()
     assert torch.backends.cudnn.benchmark is False  # restored
+
+
+def test_cuda_tiles_are_big_when_memory_allows(rng):
+    """The CUDA budget is a quarter of the free memory: a big GPU runs 2048² in one tile."""
+    from srcnn_plugin._device import memory_budget, resolve_device
+    from srcnn_plugin._job import prepare_job
+    from srcnn_plugin._options import Options
+    from srcnn_plugin._plan import _mixed_minmax, _to_work, make_plan
+
+    dev = resolve_device("cuda")
+    free, _ = torch.cuda.mem_get_info(dev)
+    if free < 16 * 2**30:
+        pytest.skip("needs 16 GiB free")
+    assert memory_budget(dev) >= free // 4 - 2**20
+    lr = rng.random((1024, 1024)).astype(np.float32)
+    plan = make_plan(lr.shape, lr.dtype, 2)
+    x = _to_work(lr, plan.channel_axis)
+    job = prepare_job(plan, x, *_mixed_minmax(x, None), _mixed_minmax, Options(device="cuda"))
+    assert job.tile >= 2048

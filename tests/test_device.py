@@ -31,3 +31,9 @@ def test_unavailable_device_names_alternatives():
         pytest.skip("CUDA present")
     with pytest.raises(ValueError, match="not available on this machine.*cpu"):
         resolve_device("cuda")
+
+
+def test_memory_budget_on_the_cpu_is_fixed():
+    from srcnn_plugin._device import CPU_BUDGET, memory_budget
+
+    assert memory_budget(resolve_device("cpu")) == CPU_BUDGET == 256 * 2**20

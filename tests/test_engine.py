@@ -126,3 +126,16 @@ def test_shot_noise_lines_keep_flat_input_flat(engine):
         slab = np.full((1, 20, 20), level, np.float32)
         out = engine.run(slab, tp, noise=np.array([[0.004, 1e-5]]))
         np.testing.assert_allclose(out, level, atol=1e-5)
+
+
+def test_tensor_slabs_stay_tensors(engine, rng):
+    """A tensor in gives a tensor back on the device, equal to the array path."""
+    import torch
+
+    tp = _tile()
+    slab = rng.random((2, 20, 20)).astype(np.float32)
+    for sr in (True, False):
+        ref = engine.run(slab, tp, sr=sr)
+        out = engine.run(torch.from_numpy(slab), tp, sr=sr)
+        assert isinstance(out, torch.Tensor) and out.device == engine.device
+        np.testing.assert_array_equal(out.numpy(), ref)

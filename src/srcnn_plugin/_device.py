@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["resolve_device", "available_devices"]
+__all__ = ["resolve_device", "available_devices", "memory_budget"]
 
 _KNOWN = ("cpu", "cuda", "mps")
 
@@ -71,3 +71,32 @@ def resolve_device(device=None):
             f"{available_devices()} or None for the best available."
         )
     return dev
+
+
+#: Working memory of the automatic tile size on the CPU (the activations of a
+#: 256-pixel tile stay in cache) and on GPUs other than CUDA.
+CPU_BUDGET = 256 * 2**20
+GPU_BUDGET = 2**30
+
+
+def memory_budget(device) -> int:
+    """Bytes of working memory that set the automatic tile size on ``device``.
+
+    The CPU: 256 MiB. CUDA: a quarter of the device's free memory, at least
+    1 GiB, so a big GPU takes a 4096² output in one tile (a tile costs a few
+    launches and copies however small it is). Other GPUs: 1 GiB. Tiles shrink
+    on out-of-memory errors, and results do not depend on the tile size.
+
+    Examples
+    --------
+    >>> memory_budget(resolve_device("cpu")) // 2**20
+    256
+    """
+    if device.type == "cpu":
+        return CPU_BUDGET
+    if device.type == "cuda":
+        import torch
+
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(GPU_BUDGET, free // 4)
+    return GPU_BUDGET

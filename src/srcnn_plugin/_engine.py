@@ -201,15 +201,15 @@ class Engine:
             table = self._flat[key] = _flat_table(self.net, self.device, *key)
         return table
 
-    def run(
-        self, slabs: np.ndarray, plan: TilePlan, sr: bool = True, noise=None, blur=None
-    ) -> np.ndarray:
+    def run(self, slabs, plan: TilePlan, sr: bool = True, noise=None, blur=None):
         """Bicubic-upsample ``slabs`` and (if ``sr``) refine them with the network.
 
         Parameters
         ----------
-        slabs : (B, h, w) float32 ndarray
-            Normalised low-resolution slabs, ``plan.src`` of each plane.
+        slabs : (B, h, w) float32 ndarray or tensor
+            Normalised low-resolution slabs, ``plan.src`` of each plane. A
+            tensor (already on the device) gets a tensor back on the device,
+            so a caller can keep the tile there.
         plan : TilePlan
             The tile.
         sr : bool
@@ -225,7 +225,7 @@ class Engine:
 
         Returns
         -------
-        (B, y1 - y0, x1 - x0) float32 ndarray
+        (B, y1 - y0, x1 - x0) float32 ndarray, or tensor for a tensor ``slabs``
         """
         import torch
         from torch.nn import functional as F
@@ -233,8 +233,11 @@ class Engine:
         from .models.srcnn import as_condition, dihedral_ensemble, infer, point_symmetric
 
         dev = self.device
+        as_tensor = isinstance(slabs, torch.Tensor)
         with torch.inference_mode():
-            s = torch.from_numpy(np.ascontiguousarray(slabs, dtype=np.float32)).to(dev)
+            if not as_tensor:
+                slabs = torch.from_numpy(np.ascontiguousarray(slabs, dtype=np.float32))
+            s = slabs.to(dev, torch.float32)
             my = torch.from_numpy(plan.my).to(dev)
             mx = torch.from_numpy(plan.mx).to(dev)
             bic = torch.matmul(torch.matmul(my, s), mx.T)
@@ -243,8 +246,8 @@ class Engine:
             if not sr:
                 y0, y1, x0, x1 = plan.out
                 r0, c0 = h - top, h - left
-                out = bic[:, r0 : r0 + (y1 - y0), c0 : c0 + (x1 - x0)]
-                return out.float().cpu().numpy()
+                out = bic[:, r0 : r0 + (y1 - y0), c0 : c0 + (x1 - x0)].float()
+                return out if as_tensor else out.cpu().numpy()
             x = bic[:, None]
             if any(plan.pad):
                 x = F.pad(x, (left, right, top, bottom), mode="replicate")
@@ -301,4 +304,4 @@ class Engine:
                     same = noise == value if noise.ndim == 1 else (noise == value).all(axis=1)
                     sel = torch.from_numpy(np.flatnonzero(same)).to(dev)
                     y[sel] -= self.flat(value, blur)(inner[sel])
-            return y[:, 0].cpu().numpy()
+            return y[:, 0] if as_tensor else y[:, 0].cpu().numpy()

@@ -27,9 +27,9 @@ __all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain"]
 
 # Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
 # tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
-# tiles mean fewer transfers.
-_MAX_AUTO_TILE = {"cpu": 256, "cuda": 512, "mps": 512}
-_DEFAULT_BUDGET = 256 * 2**20
+# tiles mean fewer launches and copies (the budget, _device.memory_budget, sets
+# the side below the cap).
+_MAX_AUTO_TILE = {"cpu": 256, "cuda": 4096, "mps": 512}
 _BYTES_PER_PIXEL = 4 * (64 + 32 + 8)
 
 
@@ -91,8 +91,15 @@ class TileJob:
 
         ``xs``/``os_`` are ``(stack..., C, P, Q)`` views; the origins shift
         global tile coordinates into them (non-zero for dask blocks).
+
+        Only the low-resolution slabs are gathered on the host: normalising,
+        the network, restoring the range and the cast to the output's type
+        run on the engine's device, and the tile comes back in one copy (on
+        a GPU the host does no per-pixel work).
         """
-        plan, wd = self.plan, self.work_dtype
+        import torch
+
+        plan = self.plan
         r0, r1, c0, c1 = tp.src
         r0, r1, c0, c1 = (
             r0 - src_origin[0],
@@ -101,28 +108,39 @@ class TileJob:
             c1 - src_origin[1],
         )
         y0, y1, x0, x1 = tp.out
-        slabs = np.stack([np.asarray(xs[i][:, r0:r1, c0:c1], dtype=wd) for i in group])
+        dev = getattr(engine, "device", None) or torch.device("cpu")
+        # Float64 where the device has it (MPS does not): the range is restored
+        # in the precision of the caller's values.
+        acc = torch.float32 if dev.type == "mps" else torch.float64
+        wd = torch.float32 if self.work_dtype == np.float32 else acc
+        slabs = np.stack([np.asarray(xs[i][:, r0:r1, c0:c1], dtype=self.work_dtype) for i in group])
+        s = torch.from_numpy(slabs).to(wd).to(dev)  # cast on the host (MPS: no float64)
+
+        def col(values, dtype):  # a (1, C, 1, 1) tensor of per-channel values
+            return torch.as_tensor(np.asarray(values), dtype=dtype, device=dev).reshape(1, -1, 1, 1)
+
         if plan.mix is not None:
-            slabs = np.einsum("kc,bchw->bkhw", plan.mix.astype(wd), slabs)
-        shape4 = (1, -1, 1, 1)
+            s = torch.einsum("kc,bchw->bkhw", torch.as_tensor(plan.mix, dtype=wd, device=dev), s)
         # Each channel's [lo, hi] is mapped onto the luminance range the model
         # was trained on (8-bit Y: [16, 235] / 255), and mapped back below.
         gain, offset = model_affine(self.lo, self.span)
-        slabs = slabs * gain.astype(wd).reshape(shape4) + offset.astype(wd).reshape(shape4)
-        n_b, n_c = slabs.shape[:2]
-        res = np.empty((n_b, n_c, y1 - y0, x1 - x0), np.float64)
+        s = s * col(gain, wd) + col(offset, wd)
+        n_b, n_c = s.shape[:2]
+        res = torch.empty((n_b, n_c, y1 - y0, x1 - x0), dtype=acc, device=dev)
         for flag in (True, False):
             cs = [c for c in range(n_c) if self.active[c] == flag]
             if cs:
-                batch = slabs[:, cs].reshape(-1, *slabs.shape[2:]).astype(np.float32)
+                batch = s[:, cs].reshape(-1, *s.shape[2:]).float()
                 noise = None if self.noise is None else np.concatenate([self.noise[cs]] * n_b)
                 y = engine.run(batch, tp, sr=flag, noise=noise, blur=self.blur)
-                res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:])
-        res = (res - offset.reshape(shape4)) / gain.reshape(shape4)
+                y = torch.as_tensor(y, device=dev)  # engines of NumPy baselines give arrays
+                res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:]).to(acc)
+        res = (res - col(offset, acc)) / col(gain, acc)
         if plan.mix is not None:
-            res = np.einsum("kc,bchw->bkhw", np.linalg.inv(plan.mix), res)
+            inv = torch.as_tensor(np.linalg.inv(plan.mix), dtype=acc, device=dev)
+            res = torch.einsum("kc,bchw->bkhw", inv, res)
         if self.clip:
-            res = np.clip(res, self.lo0.reshape(shape4), self.hi0.reshape(shape4))
+            res = torch.clamp(res, col(self.lo0, acc), col(self.hi0, acc))
         a, b = plan.affine
         if (a, b) != (1.0, 0.0):
             res = res * a + b
@@ -132,8 +150,10 @@ class TileJob:
             x0 - out_origin[1],
             x1 - out_origin[1],
         )
+        # The output's type on the device, then straight into the caller's array.
+        res = res.to(getattr(torch, np.dtype(os_[group[0]].dtype).name))
         for k, i in enumerate(group):
-            os_[i][:, y0:y1, x0:x1] = res[k]
+            torch.from_numpy(os_[i][:, y0:y1, x0:x1]).copy_(res[k])
 
 
 def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
@@ -203,6 +223,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
     checked by [check_noise][srcnn_plugin._validation.check_noise]; it is
     measured (or converted) only for noise-aware models.
     """
+    from ._device import memory_budget as device_budget
     from ._device import resolve_device
     from ._engine import _check_precision
     from ._noise import channel_noise
@@ -218,7 +239,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
     dev = resolve_device(options.device)
     precision = _check_precision(options.precision, dev)
     n_sr = sum(plan.sr_channels)
-    budget = memory_budget or (_DEFAULT_BUDGET if dev.type == "cpu" else 2**30)
+    budget = memory_budget or device_budget(dev)
     if tile_size is not None and (int(tile_size) != tile_size or tile_size < 1):
         raise ValueError(f"tile_size must be a positive integer or None, got {tile_size!r}.")
     tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, loaded.config.halo, dev.type)

@@ -146,7 +146,8 @@ def rescale(
         result does not depend on the tile size. Automatic by default.
     memory_budget : int, optional
         Bytes of working memory that set the automatic tile size (256 MiB on
-        the CPU, 1 GiB on GPUs). On GPUs tiles shrink on out-of-memory errors.
+        the CPU; a quarter of the free memory, at least 1 GiB, on CUDA; 1 GiB
+        on MPS). On GPUs tiles shrink on out-of-memory errors.
     color_mode : {'channels', 'ycbcr'}
         ``'ycbcr'`` is the paper's path for RGB(A) photographs: SRCNN on Y of
         BT.601 YCbCr, bicubic Cb/Cr, and a resampled (not super-resolved)

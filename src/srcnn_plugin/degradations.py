@@ -314,12 +314,13 @@ def _central_crop(x: np.ndarray, max_pixels: int) -> np.ndarray:
 
 
 def _immerkaer(x: np.ndarray) -> np.ndarray:
-    """Immerkær's mask over the interior of ``x``: ``6 sigma`` for white noise."""
-    return (
-        x[:-2, :-2] - 2 * x[:-2, 1:-1] + x[:-2, 2:]
-        - 2 * x[1:-1, :-2] + 4 * x[1:-1, 1:-1] - 2 * x[1:-1, 2:]
-        + x[2:, :-2] - 2 * x[2:, 1:-1] + x[2:, 2:]
-    )  # fmt: skip
+    """Immerkær's mask over the interior of ``x``: ``6 sigma`` for white noise.
+
+    The mask is the outer product of two second differences ``[1, -2, 1]``,
+    applied one axis at a time (6 array operations instead of 17).
+    """
+    d = x[:, :-2] - 2 * x[:, 1:-1] + x[:, 2:]
+    return d[:-2] - 2 * d[1:-1] + d[2:]
 
 
 def estimate_poisson_gaussian(
