@@ -21,6 +21,8 @@ stated (``psf_sigma=`` the degradation's, 0 without one): what a user who
 knows the optics gets. The sweeps (``--psf-sweep``, ``--noise-sweep``) and
 ``--poisson`` (``noise="poisson"``: shot noise measured and told per pixel)
 run the first model spec too, e.g. ``--models fast --noise-sweep 1 1.25``.
+``--hot-pixels N`` adds the binning and PSF + binning + 1 % rows with ``N``
+hot pixels at 10x the range in the recorded image, scored away from them.
 """
 
 from __future__ import annotations
@@ -57,11 +59,30 @@ def planes(folder: Path) -> list[tuple[str, np.ndarray]]:
     return [(n, p) for n, p in out if p.max() > p.min()]
 
 
-def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float) -> float:
-    """PSNR over ``span`` with ``shave`` pixels removed at each border."""
+def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float, keep=None) -> float:
+    """PSNR over ``span`` with ``shave`` pixels removed at each border (and only ``keep``)."""
     s = (slice(shave, -shave or None),) * 2
-    mse = np.mean((ref[s] - out[s]) ** 2)
+    err = (ref[s] - out[s]) ** 2
+    mse = np.mean(err if keep is None else err[keep[s]])
     return float(10 * np.log10(span**2 / mse))
+
+
+def add_hot_pixels(lr: np.ndarray, n: int, scale, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``lr`` with ``n`` hot pixels at 10x its range, and the output pixels to score.
+
+    The score leaves out a square of 10 input pixels around each hot pixel
+    (no method can know the scene behind it).
+    """
+    hot = lr.copy()
+    h, w = lr.shape
+    out = (round(h * scale), round(w * scale))
+    keep = np.ones(out, bool)
+    for _ in range(n):
+        r, c = int(rng.integers(0, h)), int(rng.integers(0, w))
+        hot[r, c] = lr.min() + 10 * (lr.max() - lr.min())
+        r0, c0 = int((r - 10) * scale), int((c - 10) * scale)
+        keep[max(r0, 0) : int((r + 11) * scale), max(c0, 0) : int((c + 11) * scale)] = False
+    return hot, keep
 
 
 def run(
@@ -73,6 +94,8 @@ def run(
     noise_gains=(),
     photons=(),
     poisson: bool = False,
+    hot_pixels: int = 0,
+    only_hot: bool = False,
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -82,7 +105,11 @@ def run(
         s = int(s) if float(s).is_integer() else float(s)
         key = s if isinstance(s, int) else round(1000 * s)  # seeds take integers
         shot = [Degradation("binning", psf=s / 2, photons=p) for p in photons]
-        for deg in validation_degradations(s) + shot:
+        recordings = [(deg, 0) for deg in validation_degradations(s) + shot]
+        if hot_pixels:  # binning, and the PSF + binning + 1 % noise, with hot pixels
+            recordings = [] if only_hot else recordings
+            recordings += [(validation_degradations(s)[k], hot_pixels) for k in (1, 3)]
+        for deg, n_hot in recordings:
             runs = [(m or "default", dict(model=m)) for m in models]
             first = models[0]  # the stated and sweep columns run the first model spec
             if stated:
@@ -98,16 +125,20 @@ def run(
                 hr = hr[: hr.shape[0] - hr.shape[0] % m, : hr.shape[1] - hr.shape[1] % m]
                 span = float(hr.max() - hr.min())
                 lr = deg.apply(hr, s, rng=np.random.default_rng([i, key]))
+                keep = None
+                if n_hot:
+                    lr, keep = add_hot_pixels(lr, n_hot, s, np.random.default_rng([i, key, 1]))
                 spline = sk_rescale(lr, s, order=3, mode="reflect", preserve_range=True)
-                ref = psnr(hr, spline, math.ceil(s), span)
+                ref = psnr(hr, spline, math.ceil(s), span, keep)
                 base.append(ref)
                 for label, kw in runs:
                     if "noise_gain" in kw:  # the model told g x the measured noise
                         g = kw["noise_gain"] / noise_gain(resolve_model(first, s))
                         kw = dict(model=first, noise=g * float(estimate_noise(lr)))
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
-                    gains[label].append(psnr(hr, up, math.ceil(s), span) - ref)
-            row = {"scale": f"x{s:g}", "degradation": str(deg), "spline dB": np.mean(base)}
+                    gains[label].append(psnr(hr, up, math.ceil(s), span, keep) - ref)
+            name = str(deg) + (f" + {n_hot} hot pixel{'s' * (n_hot > 1)}" if n_hot else "")
+            row = {"scale": f"x{s:g}", "degradation": name, "spline dB": np.mean(base)}
             for label, _ in runs:
                 g = np.array(gains[label])
                 row[f"{label} gain"] = f"{g.mean():+.2f}"
@@ -161,6 +192,17 @@ def main(argv=None):
         help="also run the first model spec with noise='poisson' (shot noise measured and "
         "told per pixel)",
     )
+    ap.add_argument(
+        "--hot-pixels",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also record the binning and PSF + binning + 1 %% rows with N hot pixels at "
+        "10x the range (scored away from them)",
+    )
+    ap.add_argument(
+        "--only-hot", action="store_true", help="with --hot-pixels: only the hot-pixel rows"
+    )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
     n = len(planes(args.folder))
@@ -174,6 +216,8 @@ def main(argv=None):
         args.noise_sweep,
         args.photons,
         args.poisson,
+        args.hot_pixels,
+        args.only_hot,
     )
     print(markdown(rows))
 

@@ -52,3 +52,13 @@ def test_runs_on_distributed_cluster(rng):
         lazy = rescale(da.from_array(img, chunks=30), 2, tile_size=40)
         out = client.compute(lazy).result()
     assert_array_equal(out, rescale(img, 2, tile_size=40))
+
+
+def test_hot_pixels_on_block_borders(rng):
+    """The spike-free range sees across blocks: lazy == numpy with spikes at block edges."""
+    img = rng.random((2, 60, 70)).astype(np.float32)
+    img[0, 19, 34] = 40.0  # the last row and column of a block
+    img[1, 20, 35] = -30.0  # the first of the next
+    img[1, 59, 0] = 25.0  # the array's corner
+    lazy = rescale(da.from_array(img, chunks=(1, 20, 35)), (1, 2, 2), tile_size=48)
+    assert_array_equal(lazy.compute(), rescale(img, (1, 2, 2), tile_size=48))

@@ -39,3 +39,44 @@ def test_value_affine_slope():
 )
 def test_work_dtype_is_exact_for_stored_values(dtype, wd):
     assert work_dtype(dtype) is wd
+
+
+def test_spike_free_minmax_caps_isolated_pixels_only():
+    from srcnn_plugin._dtype import spike_free_minmax
+
+    a = np.full((3, 6, 7), 5.0)
+    a[0, 2, 3] = 900.0  # hot, inside
+    a[1, 0, 6] = 800.0  # hot, in a corner
+    a[2, 5, 0] = -70.0  # dead, on the border
+    assert spike_free_minmax(a) == (5.0, 5.0)
+    a[1, 3, 3] = a[1, 4, 4] = 40.0  # two diagonal neighbours: structure, kept
+    assert spike_free_minmax(a) == (5.0, 40.0)
+    assert spike_free_minmax(np.array([[1.0, 9.0]])) == (1.0, 9.0)  # too thin to tell
+
+
+def test_network_range_ignores_only_spikes_that_stick_out():
+    from srcnn_plugin._dtype import SPIKE_TOLERANCE, network_range
+
+    lo, hi = network_range([0.0, 0.0], [5000.0, 100 + 50 * SPIKE_TOLERANCE], [0.0] * 2, [100.0] * 2)
+    np.testing.assert_array_equal(hi, [100.0, 100 + 50 * SPIKE_TOLERANCE])
+    lo, hi = network_range([-900.0], [100.0], [0.0], [100.0])  # a dead pixel far below
+    assert (lo[0], hi[0]) == (0.0, 100.0)
+
+
+def test_spike_free_minmax_equals_the_filtered_image(rng):
+    """The shortcut (cap only pixels above a touching pair's minimum) equals filtering all."""
+    from scipy import ndimage as ndi
+
+    from srcnn_plugin._dtype import spike_free_minmax
+
+    for k in range(60):
+        a = rng.random([(3, 7, 9), (2, 2), (5, 2), (6, 3), (4, 4)][k % 5])
+        if k % 3 == 0:
+            a = (a * 3).round()  # ties
+        if k % 4 == 0:
+            a[tuple(rng.integers(0, s) for s in a.shape)] = 50.0
+        fp = np.ones((1,) * (a.ndim - 2) + (3, 3), bool)
+        fp[..., 1, 1] = False
+        up = ndi.grey_dilation(a, footprint=fp, mode="constant", cval=-np.inf)
+        down = ndi.grey_erosion(a, footprint=fp, mode="constant", cval=np.inf)
+        assert spike_free_minmax(a) == (np.maximum(a, down).min(), np.minimum(a, up).max())

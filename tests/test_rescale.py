@@ -334,3 +334,39 @@ def test_ensemble_of_eight_is_equivariant_to_rotations_and_mirrors(rng):
     assert np.array_equal(rescale(x, 2, ensemble=1), rescale(x, 2, symmetric=False))
     with pytest.raises(ValueError, match="ensemble must be one of"):
         rescale(x, 2, ensemble=4)
+
+
+@pytest.mark.parametrize("model", ["paper", None])
+def test_a_hot_pixel_leaves_the_rest_of_the_image_alone(cells, model):
+    """A hot pixel at 20x the range no longer squeezes the contrast the network sees.
+
+    Away from it the result is the clean image's; the pixel itself comes
+    through (bicubic-upsampled), not clipped away.
+    """
+    img = np.clip(cells, *np.quantile(cells, [0.01, 0.99])) * 4000 + 100  # plateaus at both ends
+    hot = img.copy()
+    hot[50, 60] = 20 * img.max()
+    # clip=False: with clipping the clean image's result stops at its own maximum.
+    clean, out = (rescale(a, 2, model=model, clip=False) for a in (img, hot))
+    far = np.ones(clean.shape, bool)
+    far[100 - 24 : 100 + 26, 120 - 24 : 120 + 26] = False
+    span = img.max() - img.min()
+    # The default model measures the noise, which the one pixel moves a little.
+    tol = 1e-9 if model == "paper" else 2e-4
+    np.testing.assert_allclose(out[far], clean[far], atol=tol * span)
+    assert out[100:102, 120:122].min() > 5 * img.max()
+
+
+def test_images_without_spikes_keep_their_range(natural, rng):
+    from srcnn_plugin._job import prepare_job
+    from srcnn_plugin._options import Options
+    from srcnn_plugin._plan import _mixed_minmax, _to_work, make_plan
+
+    img = natural + rng.normal(0, 0.03, natural.shape)  # noise peaks are not spikes
+    plan = make_plan(img.shape, img.dtype, 2)
+    x = _to_work(img, plan.channel_axis)
+    lo0, hi0 = _mixed_minmax(x, None)
+    job = prepare_job(plan, x, lo0, hi0, _mixed_minmax, Options())
+    assert job.narrowed == (False,)
+    np.testing.assert_array_equal(job.lo, lo0)
+    np.testing.assert_array_equal(job.lo + job.span, hi0)

@@ -283,7 +283,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     or a stated camera's variance line ``(a, b)``), ``None`` to measure a
     level or ``'poisson'`` to measure a line (see ``plane_noise``).
     """
-    from ._dtype import model_affine
+    from ._dtype import MODEL_RANGE, model_affine, network_range, spike_free_minmax
     from ._noise import channel_noise
     from ._plan import _plane_order, _to_work, make_plan
     from ._rescale import _is_dask
@@ -317,9 +317,13 @@ def _planes(image, scale, channel_axis, color_mode, noise):
             crop = np.einsum("kc,chw->khw", plan.mix, crop)
         crops.append(crop)  # (C, P, Q)
     stack = np.stack(crops)
-    lo = stack.min(axis=(0, 2, 3))
-    hi = stack.max(axis=(0, 2, 3))
-    check_finite_range(lo, hi)
+    lo0 = stack.min(axis=(0, 2, 3))
+    hi0 = stack.max(axis=(0, 2, 3))
+    check_finite_range(lo0, hi0)
+    lo, hi = lo0, hi0
+    if plan.mix is None:  # spikes do not set the contrast (as in rescale), nor are learnt
+        free = np.array([spike_free_minmax(stack[:, c]) for c in range(stack.shape[1])])
+        lo, hi = network_range(lo0, hi0, free[:, 0], free[:, 1])
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
     levels = check_noise(noise, plan.work_in[-1])
@@ -333,7 +337,10 @@ def _planes(image, scale, channel_axis, color_mode, noise):
             level = None if levels == "auto" else levels
         else:
             level = tuple(map(float, levels[c])) if levels.ndim == 2 else float(levels[c])
-        planes += [(crop[c] * gain[c] + offset[c], level) for crop in stack]
+        narrowed = lo[c] > lo0[c] or hi[c] < hi0[c]
+        for crop in stack:
+            plane = crop[c] * gain[c] + offset[c]
+            planes.append((np.clip(plane, *MODEL_RANGE) if narrowed else plane, level))
     return planes, max(fp, fq), arr.shape
 
 

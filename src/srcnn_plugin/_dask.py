@@ -42,6 +42,33 @@ def _minmax(xw, mix):
     return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
 
+def _spike_free_range(xw, plan):
+    """``_plan._spike_free_range`` of a dask array: blocks see their in-plane neighbours."""
+    from ._dtype import spike_free_minmax
+
+    p, q = plan.plane
+    axes = tuple(range(xw.ndim - 1))
+    c = xw.ndim - 1
+    xw = xw.rechunk({c: -1})
+
+    def block(a):
+        # Per block: (-min, max) of each channel, as a (1, ..., 1, 2C) array. The
+        # overlap gives the block's border pixels their neighbours (none beyond the
+        # array); pixels of the overlap count no higher (and no lower) than in their
+        # own block, so they change nothing.
+        planes = np.moveaxis(a, (c, p, q), (0, -2, -1))
+        lo, hi = np.array([spike_free_minmax(pl) for pl in planes]).T
+        return np.concatenate([-lo, hi]).reshape((1,) * c + (-1,))
+
+    chunks = tuple((1,) * len(xw.chunks[a]) for a in axes) + ((2 * xw.shape[c],),)
+    both = xw.map_overlap(
+        block, depth={p: 1, q: 1}, boundary="none", trim=False, chunks=chunks, dtype=np.float64
+    )
+    both = np.asarray(both.max(axis=axes).compute(), np.float64)
+    n = xw.shape[c]
+    return -both[:n], both[n:]
+
+
 def _pre_resample_lazy(xw, plan):
     if not plan.pre_axes:
         return xw
@@ -85,7 +112,7 @@ def rescale_dask(image, plan: RescalePlan, options: Options):
     if plan.plane is None:
         out = drain(rescale_steps(np.asarray(image), plan, options))
         return da.from_array(out, chunks=image.chunksize)
-    job = prepare_job(plan, xw, lo0, hi0, _minmax, options)
+    job = prepare_job(plan, xw, lo0, hi0, _minmax, options, _spike_free_range)
     p, q = plan.plane
     halo = job.engine().halo
     ry = axis_resampler(xw.shape[p], plan.work_out[p])

@@ -16,6 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "spike_free_minmax",
+    "network_range",
+    "SPIKE_TOLERANCE",
     "restore_dtype",
     "output_dtype",
     "work_dtype",
@@ -42,6 +45,88 @@ def model_affine(lo, span):
     """
     gain = (MODEL_RANGE[1] - MODEL_RANGE[0]) / np.asarray(span, np.float64)
     return gain, MODEL_RANGE[0] - np.asarray(lo, np.float64) * gain
+
+
+#: A channel's range ignores its spikes when they stick out by more than this share of it.
+SPIKE_TOLERANCE = 0.1
+
+
+def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
+    """Min and max of ``planes`` (``(..., P, Q)``) with single-pixel spikes capped.
+
+    Each pixel is capped to the largest of its 8 in-plane neighbours (for the
+    max) and raised to the smallest (for the min), so an isolated hot or dead
+    pixel does not count, while any structure of two or more touching pixels
+    does. Neighbours beyond the border do not exist (a hot pixel on the
+    border is capped too).
+
+    Examples
+    --------
+    >>> a = np.zeros((5, 6)); a[2, 3] = 1.0; a[0, 0] = 50.0  # a hot pixel in a corner
+    >>> spike_free_minmax(a)
+    (0.0, 0.0)
+    >>> a[2, 4] = 1.0  # two touching pixels are structure
+    >>> spike_free_minmax(a)
+    (0.0, 1.0)
+    """
+    a = np.asarray(planes)
+    if a.shape[-1] < 2 or a.shape[-2] < 2:
+        return float(a.min()), float(a.max())
+    return -_spike_free_max(-a), _spike_free_max(a)
+
+
+def _spike_free_max(a: np.ndarray) -> float:
+    """The max of ``min(a, largest of the 8 neighbours)`` over ``a``'s pixels.
+
+    Without filtering the whole array: the smaller value of two touching
+    pixels is a lower bound ``low`` that the result reaches, so only pixels
+    above ``low`` (a few, the strict local maxima at the top) are capped.
+    """
+    low = max(
+        float(np.minimum(a[..., :, :-1], a[..., :, 1:]).max()),
+        float(np.minimum(a[..., :-1, :], a[..., 1:, :]).max()),
+    )
+    idx = np.nonzero(a > low)
+    if not idx[0].size:
+        return low
+    *lead, r, c = idx
+    h, w = a.shape[-2:]
+    top = np.full(r.shape, -np.inf)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                rr, cc = r + dy, c + dx
+                ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+                vals = a[(*lead, rr.clip(0, h - 1), cc.clip(0, w - 1))]
+                top = np.maximum(top, np.where(ok, vals, -np.inf))
+    return max(low, float(np.minimum(a[idx], top).max()))
+
+
+def network_range(lo0, hi0, lo_free, hi_free, tol: float = SPIKE_TOLERANCE):
+    """Each channel's range for the network: ``(lo_free, hi_free)`` where spikes stick out.
+
+    A side of a channel takes the spike-free value (see
+    [spike_free_minmax][srcnn_plugin._dtype.spike_free_minmax]) when the
+    full range goes beyond it by more than ``tol`` of the spike-free range;
+    otherwise the full range, so images without such spikes are normalised
+    as before. A hot pixel at 10x the range otherwise squeezes everything
+    else into a tenth of the contrast the network was trained on (on
+    microscopy-dev with a PSF, binning and 1 % noise at x2: -0.84 dB on
+    average away from the pixel, -2.5 dB at worst).
+
+    Examples
+    --------
+    >>> network_range([0.0], [4000.0], [0.0], [100.0])  # a hot pixel: its range ignored
+    (array([0.]), array([100.]))
+    >>> network_range([0.0], [105.0], [0.0], [100.0])  # a bright noise peak: kept
+    (array([0.]), array([105.]))
+    """
+    lo0, hi0 = np.asarray(lo0, np.float64), np.asarray(hi0, np.float64)
+    lo_free, hi_free = np.asarray(lo_free, np.float64), np.asarray(hi_free, np.float64)
+    margin = tol * (hi_free - lo_free)
+    lo = np.where(lo_free - lo0 > margin, lo_free, lo0)
+    hi = np.where(hi0 - hi_free > margin, hi_free, hi0)
+    return lo, hi
 
 
 def output_dtype(dtype) -> np.dtype:

@@ -16,10 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import model_affine
+from ._dtype import MODEL_RANGE, model_affine, network_range
 from ._dtype import work_dtype as work_type
 from ._options import Options
-from ._plan import RescalePlan, _mixed_minmax, _plane_order, _pre_resample, _to_work
+from ._plan import (
+    RescalePlan,
+    _mixed_minmax,
+    _plane_order,
+    _pre_resample,
+    _spike_free_range,
+    _to_work,
+)
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_noise, check_psf_sigma
 
@@ -48,7 +55,10 @@ class TileJob:
     noise level in the network's units, for noise-aware models (``(K,)``),
     or its variance line for signal-dependent noise (``(K, 2)``, see
     ``_noise.channel_noise``); ``blur`` the
-    PSF sigma to undo in input pixels, for blur-aware models.
+    PSF sigma to undo in input pixels, for blur-aware models; ``narrowed``
+    marks channels normalised over their range without spikes
+    (``_dtype.network_range``): their values beyond it (the spikes) reach the
+    output through the bicubic step only, not the network.
     """
 
     plan: RescalePlan
@@ -67,6 +77,7 @@ class TileJob:
     passes: int = 2
     noise: np.ndarray | None = None
     blur: float | None = None
+    narrowed: tuple[bool, ...] = ()
 
     def groups(self, planes: list) -> list[list]:
         """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
@@ -132,8 +143,13 @@ class TileJob:
             if cs:
                 batch = s[:, cs].reshape(-1, *s.shape[2:]).float()
                 noise = None if self.noise is None else np.concatenate([self.noise[cs]] * n_b)
+                excess = None
+                if flag and self.narrowed and any(self.narrowed[c] for c in cs):
+                    batch, excess = self._split_spikes(batch, cs, n_b)
                 y = engine.run(batch, tp, sr=flag, noise=noise, blur=self.blur)
                 y = torch.as_tensor(y, device=dev)  # engines of NumPy baselines give arrays
+                if excess is not None:
+                    y = y + torch.as_tensor(engine.run(excess, tp, sr=False), device=dev)
                 res[:, cs] = y.reshape(n_b, len(cs), *y.shape[1:]).to(acc)
         res = (res - col(offset, acc)) / col(gain, acc)
         if plan.mix is not None:
@@ -154,6 +170,20 @@ class TileJob:
         res = res.to(getattr(torch, np.dtype(os_[group[0]].dtype).name))
         for k, i in enumerate(group):
             torch.from_numpy(os_[i][:, y0:y1, x0:x1]).copy_(res[k])
+
+    def _split_spikes(self, batch, cs, n_b):
+        """``(inside, excess)``: narrowed channels clamped to the model's range, and the rest.
+
+        ``batch`` holds ``n_b`` groups of the channels ``cs``; channels that are
+        not narrowed pass whole (their excess is 0).
+        """
+        import torch
+
+        inf = float("inf")
+        bounds = [MODEL_RANGE if self.narrowed[c] else (-inf, inf) for c in cs] * n_b
+        lo, hi = torch.tensor(bounds, dtype=batch.dtype, device=batch.device).T[..., None, None]
+        inside = torch.clamp(batch, lo, hi)
+        return inside, batch - inside
 
 
 def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
@@ -214,12 +244,15 @@ def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
     return float(psf_sigma) / factor
 
 
-def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
+def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) -> TileJob:
     """Settle statistics, model, device and tile size for a plan (numpy and dask alike).
 
     ``x`` is the work-layout array (numpy or dask), ``lo0``/``hi0`` its
     per-channel range and ``minmax(x, mix)`` computes the range of the mixed
-    channels (only called for ``color_mode='ycbcr'``). ``options.noise`` is
+    channels (only called for ``color_mode='ycbcr'``); ``spike_free(x, plan)``
+    the range without single-pixel spikes (``_plan._spike_free_range`` by
+    default), which the network's normalisation takes where spikes stick out
+    (``_dtype.network_range``; not for ``'ycbcr'``, which is for photographs). ``options.noise`` is
     checked by [check_noise][srcnn_plugin._validation.check_noise]; it is
     measured (or converted) only for noise-aware models.
     """
@@ -231,7 +264,10 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
 
     check_finite_range(lo0, hi0)
     tile_size, memory_budget = options.tile_size, options.memory_budget
-    lo, hi = (lo0, hi0) if plan.mix is None else minmax(x, plan.mix)
+    if plan.mix is None:
+        lo, hi = network_range(lo0, hi0, *(spike_free or _spike_free_range)(x, plan))
+    else:
+        lo, hi = minmax(x, plan.mix)
     work_dtype = work_type(x.dtype)
     model = _resolve_model(options.model, plan, x.shape)
     loaded = get_model(model)
@@ -246,6 +282,8 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
     span = np.where(hi > lo, hi - lo, 1.0)
     # Constant channels are resampled only (the network would add its bias).
     active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
+    narrowed = (lo > lo0) | (hi < hi0) if plan.mix is None else np.zeros(len(lo), bool)
+    narrowed = tuple(bool(v) for v in narrowed)
     noise = check_noise(options.noise, plan.work_in[-1])
     levels = None
     if loaded.config.noise_aware:
@@ -279,6 +317,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options) -> TileJob:
         options.passes,
         levels,
         blur,
+        narrowed,
     )
 
 

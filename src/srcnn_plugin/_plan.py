@@ -162,6 +162,25 @@ def _mixed_minmax(x: np.ndarray, mix: np.ndarray | None, rows: int = 256):
     return lo, hi
 
 
+def _spike_free_range(x: np.ndarray, plan: RescalePlan) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel min and max of ``x`` (work layout) with single-pixel spikes capped.
+
+    Plane by plane (``_dtype.spike_free_minmax``), so the extra memory is a
+    few planes.
+    """
+    from ._dtype import spike_free_minmax
+
+    xs = x.transpose(_plane_order(plan))
+    n_stack = len(plan.stack_axes)
+    n_ch = xs.shape[n_stack]
+    lo, hi = np.full(n_ch, np.inf), np.full(n_ch, -np.inf)
+    for pos in np.ndindex(*xs.shape[:n_stack]):
+        for c in range(n_ch):
+            a, b = spike_free_minmax(xs[pos + (c,)])
+            lo[c], hi[c] = min(lo[c], a), max(hi[c], b)
+    return lo, hi
+
+
 def _plane_order(plan: RescalePlan) -> tuple[int, ...]:
     """Work-layout axis order ``(stack..., C, P, Q)``."""
     p, q = plan.plane
