@@ -51,6 +51,8 @@ def test_spike_free_minmax_caps_isolated_pixels_only():
     assert spike_free_minmax(a) == (5.0, 5.0)
     a[1, 3, 3] = a[1, 4, 4] = 40.0  # two diagonal neighbours: structure, kept
     assert spike_free_minmax(a) == (5.0, 40.0)
+    a[2, 2, 2], a[2, 2, 1] = 100.0, 5.0 + 0.15 * 95  # a point source: neighbours share light
+    assert spike_free_minmax(a) == (5.0, 100.0)
     assert spike_free_minmax(np.array([[1.0, 9.0]])) == (1.0, 9.0)  # too thin to tell
 
 
@@ -64,19 +66,22 @@ def test_network_range_ignores_only_spikes_that_stick_out():
 
 
 def test_spike_free_minmax_equals_the_filtered_image(rng):
-    """The shortcut (cap only pixels above a touching pair's minimum) equals filtering all."""
+    """The shortcut (only pixels above a touching pair's minimum) equals filtering all."""
     from scipy import ndimage as ndi
 
-    from srcnn_plugin._dtype import spike_free_minmax
+    from srcnn_plugin._dtype import SPIKE_ISOLATION, spike_free_minmax
 
-    for k in range(60):
+    def capped(a):  # every pixel, by the definition
+        fp = np.ones((1,) * (a.ndim - 2) + (3, 3), bool)
+        fp[..., 1, 1] = False
+        top = ndi.grey_dilation(a, footprint=fp, mode="constant", cval=-np.inf)
+        bottom = ndi.grey_erosion(a, footprint=fp, mode="constant", cval=np.inf)
+        return np.where(a - top > SPIKE_ISOLATION * (a - bottom), top, a).max()
+
+    for k in range(80):
         a = rng.random([(3, 7, 9), (2, 2), (5, 2), (6, 3), (4, 4)][k % 5])
         if k % 3 == 0:
             a = (a * 3).round()  # ties
         if k % 4 == 0:
             a[tuple(rng.integers(0, s) for s in a.shape)] = 50.0
-        fp = np.ones((1,) * (a.ndim - 2) + (3, 3), bool)
-        fp[..., 1, 1] = False
-        up = ndi.grey_dilation(a, footprint=fp, mode="constant", cval=-np.inf)
-        down = ndi.grey_erosion(a, footprint=fp, mode="constant", cval=np.inf)
-        assert spike_free_minmax(a) == (np.maximum(a, down).min(), np.minimum(a, up).max())
+        assert spike_free_minmax(a) == (-capped(-a), capped(a))

@@ -19,6 +19,7 @@ __all__ = [
     "spike_free_minmax",
     "network_range",
     "SPIKE_TOLERANCE",
+    "SPIKE_ISOLATION",
     "restore_dtype",
     "output_dtype",
     "work_dtype",
@@ -51,21 +52,27 @@ def model_affine(lo, span):
 SPIKE_TOLERANCE = 0.1
 
 
-def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
-    """Min and max of ``planes`` (``(..., P, Q)``) with single-pixel spikes capped.
+#: A pixel is a spike when its neighbours carry less than 1 - this of its height.
+SPIKE_ISOLATION = 0.9
 
-    Each pixel is capped to the largest of its 8 in-plane neighbours (for the
-    max) and raised to the smallest (for the min), so an isolated hot or dead
-    pixel does not count, while any structure of two or more touching pixels
-    does. Neighbours beyond the border do not exist (a hot pixel on the
-    border is capped too).
+
+def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
+    """Min and max of ``planes`` (``(..., P, Q)``) without isolated single-pixel spikes.
+
+    A pixel ``x`` is a spike (hot, or dead for the min) when it stands out
+    from even its brightest 8-neighbour ``n_max`` by more than
+    ``SPIKE_ISOLATION`` of its height over its darkest ``n_min``:
+    ``x - n_max > 0.9 (x - n_min)``. Spikes count as ``n_max``. A point
+    source, whose neighbours share its light (an optics-limited spot gives
+    them more than a tenth of its height), and any structure of two or more
+    touching pixels count whole. Neighbours beyond the border do not exist.
 
     Examples
     --------
-    >>> a = np.zeros((5, 6)); a[2, 3] = 1.0; a[0, 0] = 50.0  # a hot pixel in a corner
+    >>> a = np.zeros((5, 6)); a[0, 0] = 50.0  # a hot pixel in a corner
     >>> spike_free_minmax(a)
     (0.0, 0.0)
-    >>> a[2, 4] = 1.0  # two touching pixels are structure
+    >>> a[2, 3], a[2, 4] = 1.0, 0.2  # a spot sharing a fifth of its light counts
     >>> spike_free_minmax(a)
     (0.0, 1.0)
     """
@@ -76,11 +83,12 @@ def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
 
 
 def _spike_free_max(a: np.ndarray) -> float:
-    """The max of ``min(a, largest of the 8 neighbours)`` over ``a``'s pixels.
+    """The max of ``a`` with its isolated spikes counted as their brightest neighbour.
 
     Without filtering the whole array: the smaller value of two touching
-    pixels is a lower bound ``low`` that the result reaches, so only pixels
-    above ``low`` (a few, the strict local maxima at the top) are capped.
+    pixels is a lower bound ``low`` that the result reaches (whether or not
+    either is a spike), so only pixels above ``low`` (a few, the strict local
+    maxima at the top) are examined.
     """
     low = max(
         float(np.minimum(a[..., :, :-1], a[..., :, 1:]).max()),
@@ -92,6 +100,7 @@ def _spike_free_max(a: np.ndarray) -> float:
     *lead, r, c = idx
     h, w = a.shape[-2:]
     top = np.full(r.shape, -np.inf)
+    bottom = np.full(r.shape, np.inf)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy or dx:
@@ -99,7 +108,10 @@ def _spike_free_max(a: np.ndarray) -> float:
                 ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
                 vals = a[(*lead, rr.clip(0, h - 1), cc.clip(0, w - 1))]
                 top = np.maximum(top, np.where(ok, vals, -np.inf))
-    return max(low, float(np.minimum(a[idx], top).max()))
+                bottom = np.minimum(bottom, np.where(ok, vals, np.inf))
+    x = a[idx]
+    spike = (x - top) > SPIKE_ISOLATION * (x - bottom)
+    return max(low, float(np.where(spike, top, x).max()))
 
 
 def network_range(lo0, hi0, lo_free, hi_free, tol: float = SPIKE_TOLERANCE):

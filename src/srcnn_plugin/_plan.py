@@ -163,7 +163,7 @@ def _mixed_minmax(x: np.ndarray, mix: np.ndarray | None, rows: int = 256):
 
 
 def _spike_free_range(x: np.ndarray, plan: RescalePlan) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel min and max of ``x`` (work layout) with single-pixel spikes capped.
+    """Per-channel min and max of ``x`` (work layout) without isolated single-pixel spikes.
 
     Plane by plane (``_dtype.spike_free_minmax``), so the extra memory is a
     few planes.
