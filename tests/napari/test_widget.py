@@ -288,3 +288,29 @@ def test_live_preview_super_resolves_the_view_and_overlays(make_napari_viewer, q
     qtbot.waitUntil(lambda: prev.translate[0] < 3.0 + 20 * 0.5, timeout=30_000)
     assert len(viewer.layers) == 2 and src.data is cells
     widget.preview.value = False
+
+
+def test_a_stated_camera_reaches_the_engine(make_napari_viewer, cells):
+    """The camera's gain, offset and read noise replace the noise boxes while ticked."""
+    from srcnn_plugin.degradations import PoissonGaussian
+
+    viewer = make_napari_viewer()
+    viewer.add_image((cells * 4000 + 100).astype(np.uint16))
+    widget = SRCNNWidget(viewer)
+    widget.show()  # visibility is only reported for a shown widget
+    assert not widget.camera_gain.visible and widget.noise_auto.visible
+    widget.camera_known.value = True
+    assert widget.camera_gain.visible and widget.camera_read.visible
+    assert not (widget.noise_auto.visible or widget.shot.visible or widget.noise.visible)
+    widget.camera_gain.value, widget.camera_offset.value, widget.camera_read.value = 2, 100, 3
+    opts = widget._options()
+    assert opts["noise"] == PoissonGaussian(2.0, 100.0, 3.0)
+    from srcnn_plugin import rescale
+    from srcnn_plugin._napari._core import upscale_layer
+
+    ((data, _, _),) = upscale_layer(viewer.layers[0], 2, **opts)
+    ref = rescale(viewer.layers[0].data, 2, noise=opts["noise"], preserve_range=True)
+    np.testing.assert_array_equal(data, np.clip(np.rint(ref), 0, 65535).astype(np.uint16))
+    widget.camera_known.value = False  # back to measuring, as before
+    assert widget.noise_auto.visible and not widget.camera_gain.visible
+    assert widget._options()["noise"] == "auto"

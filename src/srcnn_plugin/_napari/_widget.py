@@ -112,6 +112,27 @@ class SRCNNWidget(Container):
             "noise (noise='poisson'). Leave it off for well-exposed images.",
         )
         self.noise_auto.changed.connect(lambda value: setattr(self.shot, "visible", value))
+        self.camera_known = CheckBox(
+            text="state the camera",
+            value=False,
+            tooltip="Photon-limited data from a camera you know: its shot noise and read noise "
+            "are then told per pixel from these numbers instead of being measured.",
+        )
+        self.camera_gain = FloatSpinBox(
+            label="gain (units / e-)", value=1.0, min=0.0, max=1e6, step=0.1, visible=False,
+            tooltip="Intensity units per photo-electron: 1 for photon counts, or the camera's "
+            "conversion gain in ADU per electron (from its data sheet).",
+        )  # fmt: skip
+        self.camera_offset = FloatSpinBox(
+            label="offset", value=0.0, min=-1e9, max=1e9, step=1.0, visible=False,
+            tooltip="The camera's baseline: what a pixel reads with no light.",
+        )  # fmt: skip
+        self.camera_read = FloatSpinBox(
+            label="read noise (std)", value=0.0, min=0.0, max=1e9, step=0.5, visible=False,
+            tooltip="Read-noise standard deviation in the layer's units (a data sheet's "
+            "electrons rms times the gain).",
+        )  # fmt: skip
+        self.camera_known.changed.connect(self._on_camera_known)
         self.weights = FileEdit(
             label="weights",
             filter="*.pt",
@@ -200,6 +221,10 @@ class SRCNNWidget(Container):
                 self.noise_auto,
                 self.shot,
                 self.noise,
+                self.camera_known,
+                self.camera_gain,
+                self.camera_offset,
+                self.camera_read,
                 self.psf_known,
                 self.psf_sigma,
                 self.passes,
@@ -356,8 +381,24 @@ class SRCNNWidget(Container):
             "ensemble": int(self.passes.value),
         }
 
+    def _on_camera_known(self, value):
+        """A stated camera replaces the noise boxes (they come back as they were)."""
+        for field in (self.camera_gain, self.camera_offset, self.camera_read):
+            field.visible = value
+        self.noise_auto.visible = not value
+        self.shot.visible = not value and self.noise_auto.value
+        self.noise.visible = not value and not self.noise_auto.value
+
     def _noise(self):
-        """``rescale``'s ``noise``: measured (one level or shot noise), or stated."""
+        """``rescale``'s ``noise``: a stated camera or level, or measured."""
+        if self.camera_known.value:
+            from ..degradations import PoissonGaussian
+
+            return PoissonGaussian(
+                float(self.camera_gain.value),
+                float(self.camera_offset.value),
+                float(self.camera_read.value),
+            )
         if not self.noise_auto.value:
             return float(self.noise.value)
         return "poisson" if self.shot.value else "auto"
