@@ -271,3 +271,19 @@ def test_sampler_gives_variance_lines_for_shot_noise_pairs():
     assert noise.shape == (4, 2) and blur.shape == (4,)
     rows = {tuple(round(float(v), 6) for v in r) for r in noise}
     assert rows <= {(0.004, 1e-5), (0.0, 1e-4)}  # a level is the line (0, sigma^2)
+
+
+def test_adaptation_planes_leave_hot_pixels_out(cells):
+    """A hot pixel neither sets the planes' contrast nor is learnt from (clipped off)."""
+    from srcnn_plugin._adapt import _planes
+    from srcnn_plugin._dtype import MODEL_RANGE
+
+    img = np.clip(cells, *np.quantile(cells, [0.01, 0.99]))
+    hot = img.copy()
+    hot[40, 50] = 30 * img.max()
+    (clean, _), *_ = _planes(img, 2, None, "channels", "auto")[0]
+    (plane, _), *_ = _planes(hot, 2, None, "channels", "auto")[0]
+    assert plane.max() <= MODEL_RANGE[1] + 1e-12
+    far = np.ones(plane.shape, bool)
+    far[35:46, 45:56] = False
+    np.testing.assert_allclose(plane[far], clean[far], atol=1e-12)
