@@ -336,18 +336,22 @@ def test_ensemble_of_eight_is_equivariant_to_rotations_and_mirrors(rng):
         rescale(x, 2, ensemble=4)
 
 
-@pytest.mark.parametrize("model", ["paper", None])
-def test_a_hot_pixel_leaves_the_rest_of_the_image_alone(cells, model):
+@pytest.mark.parametrize(
+    "model,dtype", [("paper", np.float64), (None, np.float64), (None, np.uint16)]
+)
+def test_a_hot_pixel_leaves_the_rest_of_the_image_alone(cells, model, dtype):
     """A hot pixel at 20x the range no longer squeezes the contrast the network sees.
 
     Away from it the result is the clean image's; the pixel itself comes
-    through (bicubic-upsampled), not clipped away.
+    through (bicubic-upsampled), not clipped away. A dead pixel (0) too.
     """
-    img = np.clip(cells, *np.quantile(cells, [0.01, 0.99])) * 4000 + 100  # plateaus at both ends
+    img = np.clip(cells, *np.quantile(cells, [0.01, 0.99])) * 2000 + 600  # plateaus at both ends
+    img = img.astype(dtype)
     hot = img.copy()
     hot[50, 60] = 20 * img.max()
+    hot[52, 58] = 0
     # clip=False: with clipping the clean image's result stops at its own maximum.
-    clean, out = (rescale(a, 2, model=model, clip=False) for a in (img, hot))
+    clean, out = (rescale(a, 2, model=model, clip=False, preserve_range=True) for a in (img, hot))
     far = np.ones(clean.shape, bool)
     far[100 - 24 : 100 + 26, 120 - 24 : 120 + 26] = False
     span = img.max() - img.min()

@@ -75,10 +75,14 @@ def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
     >>> a[2, 3], a[2, 4] = 1.0, 0.2  # a spot sharing a fifth of its light counts
     >>> spike_free_minmax(a)
     (0.0, 1.0)
+    >>> b = np.full((4, 4), 5, np.uint16); b[1, 2] = 900; b[2, 0] = 0  # hot and dead
+    >>> spike_free_minmax(b)
+    (5.0, 5.0)
     """
     a = np.asarray(planes)
     if a.shape[-1] < 2 or a.shape[-2] < 2:
         return float(a.min()), float(a.max())
+    a = a.astype(work_dtype(a.dtype), copy=False)  # exact, and signed: -a is the mirror
     return -_spike_free_max(-a), _spike_free_max(a)
 
 
