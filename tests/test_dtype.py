@@ -85,3 +85,20 @@ def test_spike_free_minmax_equals_the_filtered_image(rng):
         if k % 4 == 0:
             a[tuple(rng.integers(0, s) for s in a.shape)] = 50.0
         assert spike_free_minmax(a) == (-capped(-a), capped(a))
+
+
+def test_spike_free_range_does_not_depend_on_the_bands(rng):
+    """Read in bands (one extra row each side), the range is the whole plane's."""
+    from srcnn_plugin._dtype import spike_free_minmax
+    from srcnn_plugin._plan import _spike_free_range, _to_work, make_plan
+
+    img = rng.random((2, 23, 17))
+    img[0, 7, 3] = 90.0  # hot, on a band's edge row
+    img[1, 8, 3] = -40.0  # dead, the first row of the next band
+    img[1, 14, 9] = img[1, 15, 9] = 7.0  # structure across a band border
+    plan = make_plan(img.shape, img.dtype, (1, 2, 2))
+    x = _to_work(img, plan.channel_axis)
+    whole = [spike_free_minmax(img)]
+    for rows in (1, 2, 5, 8, 100):
+        lo, hi = _spike_free_range(x, plan, rows=rows)
+        assert (lo[0], hi[0]) == whole[0]

@@ -162,22 +162,29 @@ def _mixed_minmax(x: np.ndarray, mix: np.ndarray | None, rows: int = 256):
     return lo, hi
 
 
-def _spike_free_range(x: np.ndarray, plan: RescalePlan) -> tuple[np.ndarray, np.ndarray]:
+def _spike_free_range(
+    x: np.ndarray, plan: RescalePlan, rows: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel min and max of ``x`` (work layout) without isolated single-pixel spikes.
 
-    Plane by plane (``_dtype.spike_free_minmax``), so the extra memory is a
-    few planes.
+    Plane by plane, in bands of ``rows`` rows that each read one more row on
+    either side (``_dtype.spike_free_minmax``), so the extra memory is a few
+    bands and memory-mapped inputs are read band by band. The result does not
+    depend on the bands: a pixel of the extra rows, short of a neighbour,
+    never counts more than it does in its own band.
     """
     from ._dtype import spike_free_minmax
 
     xs = x.transpose(_plane_order(plan))
     n_stack = len(plan.stack_axes)
-    n_ch = xs.shape[n_stack]
+    n_ch, height = xs.shape[n_stack], xs.shape[-2]
     lo, hi = np.full(n_ch, np.inf), np.full(n_ch, -np.inf)
     for pos in np.ndindex(*xs.shape[:n_stack]):
         for c in range(n_ch):
-            a, b = spike_free_minmax(xs[pos + (c,)])
-            lo[c], hi[c] = min(lo[c], a), max(hi[c], b)
+            for r in range(0, height, rows):
+                band = xs[pos + (c,)][max(r - 1, 0) : r + rows + 1]
+                a, b = spike_free_minmax(band)
+                lo[c], hi[c] = min(lo[c], a), max(hi[c], b)
     return lo, hi
 
 
