@@ -23,6 +23,10 @@ knows the optics gets. The sweeps (``--psf-sweep``, ``--noise-sweep``) and
 run the first model spec too, e.g. ``--models fast --noise-sweep 1 1.25``.
 ``--hot-pixels N`` adds the binning and PSF + binning + 1 % rows with ``N``
 hot pixels at 10x the range in the recorded image, scored away from them.
+``--fill`` adds those rows with a zero fill in the recorded image, as
+registration or deskewing leaves it (a wedge over up to 30 % of the width and
+4 rows at the top, with a one-pixel fringe at half the data's value), scored
+more than 4 input pixels away from it.
 """
 
 from __future__ import annotations
@@ -85,6 +89,30 @@ def add_hot_pixels(lr: np.ndarray, n: int, scale, rng) -> tuple[np.ndarray, np.n
     return hot, keep
 
 
+def add_fill(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
+    """``lr`` with a zero-filled wedge and border, and the output pixels to score.
+
+    The wedge covers the columns left of ``0.3 w (1 - r / h) + 3`` and the
+    top 4 rows; the pixels along its edge get half their value (the fringe
+    of a linear interpolation). The score leaves out output pixels within 4
+    input pixels of the fill.
+    """
+    from scipy import ndimage as ndi
+
+    h, w = lr.shape
+    r, c = np.mgrid[:h, :w]
+    fill = (c < 0.3 * w * (1 - r / h) + 3) | (r < 4)
+    out = lr.copy()
+    out[fill] = 0.0
+    fringe = ndi.binary_dilation(fill) & ~fill
+    out[fringe] *= 0.5
+    shape = (round(h * scale), round(w * scale))
+    rows = np.minimum((np.arange(shape[0]) / scale).astype(int), h - 1)
+    cols = np.minimum((np.arange(shape[1]) / scale).astype(int), w - 1)
+    near = ndi.binary_dilation(fill | fringe, np.ones((3, 3), bool), iterations=4)
+    return out, ~near[np.ix_(rows, cols)]
+
+
 def run(
     folder: Path,
     scales,
@@ -96,6 +124,7 @@ def run(
     poisson: bool = False,
     hot_pixels: int = 0,
     only_hot: bool = False,
+    fill: bool = False,
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -105,11 +134,15 @@ def run(
         s = int(s) if float(s).is_integer() else float(s)
         key = s if isinstance(s, int) else round(1000 * s)  # seeds take integers
         shot = [Degradation("binning", psf=s / 2, photons=p) for p in photons]
-        recordings = [(deg, 0) for deg in validation_degradations(s) + shot]
-        if hot_pixels:  # binning, and the PSF + binning + 1 % noise, with hot pixels
-            recordings = [] if only_hot else recordings
-            recordings += [(validation_degradations(s)[k], hot_pixels) for k in (1, 3)]
-        for deg, n_hot in recordings:
+        recordings = [(deg, 0, False) for deg in validation_degradations(s) + shot]
+        if only_hot:
+            recordings = []
+        # binning, and the PSF + binning + 1 % noise, with hot pixels or a fill
+        if hot_pixels:
+            recordings += [(validation_degradations(s)[k], hot_pixels, False) for k in (1, 3)]
+        if fill:
+            recordings += [(validation_degradations(s)[k], 0, True) for k in (1, 3)]
+        for deg, n_hot, filled in recordings:
             runs = [(m or "default", dict(model=m)) for m in models]
             first = models[0]  # the stated and sweep columns run the first model spec
             if stated:
@@ -128,6 +161,8 @@ def run(
                 keep = None
                 if n_hot:
                     lr, keep = add_hot_pixels(lr, n_hot, s, np.random.default_rng([i, key, 1]))
+                if filled:
+                    lr, keep = add_fill(lr, s)
                 spline = sk_rescale(lr, s, order=3, mode="reflect", preserve_range=True)
                 ref = psnr(hr, spline, math.ceil(s), span, keep)
                 base.append(ref)
@@ -138,6 +173,7 @@ def run(
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, math.ceil(s), span, keep) - ref)
             name = str(deg) + (f" + {n_hot} hot pixel{'s' * (n_hot > 1)}" if n_hot else "")
+            name += " + zero fill" if filled else ""
             row = {"scale": f"x{s:g}", "degradation": name, "spline dB": np.mean(base)}
             for label, _ in runs:
                 g = np.array(gains[label])
@@ -201,7 +237,15 @@ def main(argv=None):
         "10x the range (scored away from them)",
     )
     ap.add_argument(
-        "--only-hot", action="store_true", help="with --hot-pixels: only the hot-pixel rows"
+        "--only-hot",
+        action="store_true",
+        help="with --hot-pixels or --fill: only their rows",
+    )
+    ap.add_argument(
+        "--fill",
+        action="store_true",
+        help="also record the binning and PSF + binning + 1 %% rows with a zero-filled "
+        "wedge and border (registration, deskewing), scored away from it",
     )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
@@ -218,6 +262,7 @@ def main(argv=None):
         args.poisson,
         args.hot_pixels,
         args.only_hot,
+        args.fill,
     )
     print(markdown(rows))
 

@@ -287,3 +287,21 @@ def test_adaptation_planes_leave_hot_pixels_out(cells):
     far = np.ones(plane.shape, bool)
     far[35:46, 45:56] = False
     np.testing.assert_allclose(plane[far], clean[far], atol=1e-12)
+
+
+def test_adaptation_planes_leave_a_zero_fill_out(cells):
+    """A zero fill below data with an offset sets neither the contrast nor the noise."""
+    from srcnn_plugin._adapt import _planes, plane_noise
+    from srcnn_plugin._dtype import MODEL_RANGE
+
+    gen = np.random.default_rng(4)
+    img = cells * 1000 + 400 + gen.normal(0, 10, cells.shape)
+    filled = img.copy()
+    filled[:, :90] = 0.0
+    (plane, level), *_ = _planes(filled, 2, None, "channels", "auto")[0]
+    (ref, _), *_ = _planes(img[:, 100:], 2, None, "channels", "auto")[0]
+    ref_level = plane_noise(ref, None)  # measured later, as there is no fill
+    assert plane.min() >= MODEL_RANGE[0] - 1e-12  # the fill is clipped to the data's floor
+    np.testing.assert_allclose(plane[:, 100:].max(), MODEL_RANGE[1])
+    assert level is not None
+    np.testing.assert_allclose(level * np.ptp(img), ref_level * np.ptp(img[:, 100:]), rtol=0.15)

@@ -62,3 +62,18 @@ def test_hot_pixels_on_block_borders(rng):
     img[1, 59, 0] = 25.0  # the array's corner
     lazy = rescale(da.from_array(img, chunks=(1, 20, 35)), (1, 2, 2), tile_size=48)
     assert_array_equal(lazy.compute(), rescale(img, (1, 2, 2), tile_size=48))
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_fill_across_blocks_equals_numpy(rng, dtype):
+    """Zero fill crossing block borders: lazy == numpy (range, noise and exact fill)."""
+    img = 1000 + 300 * rng.random((2, 60, 70))
+    if dtype == np.float32:
+        img = rng.normal(0.0, 50.0, img.shape)  # the fill at 0, inside the noise
+    img[:, :25, :33] = 0  # ends 2 pixels past a block border
+    img[1, 40:, 60:] = 0  # the array's corner
+    img = img.astype(dtype)
+    lazy = rescale(da.from_array(img, chunks=(1, 20, 35)), (1, 2, 2), tile_size=48)
+    whole = rescale(img, (1, 2, 2), tile_size=48)
+    assert_array_equal(lazy.compute(), whole)
+    assert (whole[:, :44, :60] == 0).all()

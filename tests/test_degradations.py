@@ -219,3 +219,22 @@ def test_poisson_gaussian_fit_of_white_noise_is_flat():
     assert_allclose(np.sqrt(b), 0.02, rtol=0.1)
     with pytest.raises(ValueError, match="2-D"):
         estimate_poisson_gaussian(np.zeros((2, 8, 8)))
+
+
+@pytest.mark.parametrize("estimate", ["level", "line"])
+def test_estimates_leave_out_ignored_pixels(estimate):
+    """A zero fill over 40 % of the plane: left out, the noise is measured right."""
+    gen = np.random.default_rng(5)
+    noisy = 500 + gen.normal(0, 8.0, (200, 200))
+    noisy[:, :80] = 0.0
+    ignore = np.zeros(noisy.shape, bool)
+    ignore[:, :83] = True
+    if estimate == "level":
+        assert estimate_noise(noisy) < 4.0
+        assert_allclose(estimate_noise(noisy, ignore=ignore), 8.0, rtol=0.05)
+        assert estimate_noise(noisy, ignore=np.ones(noisy.shape, bool)) == 0.0
+    else:
+        a, b = estimate_poisson_gaussian(noisy, ignore=ignore)
+        assert_allclose(np.sqrt(a * 500 + b), 8.0, rtol=0.1)
+    with pytest.raises(ValueError, match="ignore must have the image's shape"):
+        estimate_noise(noisy, ignore=ignore[:10])

@@ -100,5 +100,62 @@ def test_spike_free_range_does_not_depend_on_the_bands(rng):
     x = _to_work(img, plan.channel_axis)
     whole = [spike_free_minmax(img)]
     for rows in (1, 2, 5, 8, 100):
-        lo, hi = _spike_free_range(x, plan, rows=rows)
+        lo, hi, _ = _spike_free_range(x, plan, rows=rows)
         assert (lo[0], hi[0]) == whole[0]
+
+
+def _wedge(shape, rng, offset=1000.0):
+    """Camera-like data (offset, noise) with a zero-filled wedge and a linear fringe."""
+    h, w = shape
+    img = offset + 300 * rng.random(shape)
+    r, c = np.mgrid[:h, :w]
+    fill = c < 0.4 * w * (1 - r / h) + 2
+    fringe = np.zeros(shape, bool)
+    fringe[:, 1:] = fill[:, :-1] & ~fill[:, 1:]
+    img[fill] = 0.0
+    img[fringe] *= 0.5  # what a linear interpolation leaves at the edge
+    return img, fill, fringe
+
+
+def test_fill_mask_covers_a_zero_fill_and_its_fringe_only(rng):
+    from scipy import ndimage as ndi
+
+    from srcnn_plugin._dtype import FILL_MARGIN, fill_mask
+
+    img, fill, fringe = _wedge((40, 50), rng)
+    mask = fill_mask(img.astype(np.uint16), 0)
+    assert mask[fill].all() and mask[fringe].all()
+    near = ndi.binary_dilation(fill, np.ones((3, 3)), iterations=FILL_MARGIN + 1)
+    assert not mask[~near].any()
+    # Dark noisy data at its minimum forms no flat block; nor does one dead pixel.
+    dark = rng.poisson(0.7, (60, 60)).astype(np.uint8)
+    assert fill_mask(dark, 0) is None
+    assert fill_mask(img, img.max()) is None
+
+
+def test_spike_free_range_leaves_out_fill_in_any_bands(rng):
+    """The fill (and its fringe) is left out of the range, the same in any bands."""
+    from srcnn_plugin._dtype import fill_mask, fill_values, spike_free_minmax
+    from srcnn_plugin._plan import _spike_free_range, _to_work, make_plan
+
+    img = np.stack([_wedge((23, 17), rng)[0] for _ in range(2)])
+    img[1, 12, 14] = 9000.0  # a hot pixel as well
+    plan = make_plan(img.shape, img.dtype, (1, 2, 2))
+    x = _to_work(img, plan.channel_axis)
+    fills = fill_values([img.min()], [img.max()])
+    whole = spike_free_minmax(img, exclude=fill_mask(img, 0.0))
+    assert whole[0] >= 1000.0 and whole[1] < 1300.0
+    for rows in (1, 2, 5, 8, 100):
+        lo, hi, found = _spike_free_range(x, plan, fills, rows=rows)
+        assert (lo[0], hi[0]) == whole
+        assert found.tolist() == [[True, False]]
+
+
+def test_all_fill_keeps_the_full_range():
+    from srcnn_plugin._dtype import network_range, spike_free_minmax
+
+    a = np.zeros((6, 6))
+    lo_free, hi_free = spike_free_minmax(a, exclude=a == 0)
+    assert (lo_free, hi_free) == (np.inf, -np.inf)
+    lo, hi = network_range([0.0], [0.0], [lo_free], [hi_free])
+    assert (lo[0], hi[0]) == (0.0, 0.0)

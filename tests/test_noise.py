@@ -160,3 +160,23 @@ def test_stated_shot_noise_is_per_input_channel(cells):
         rescale(rgb, 2, channel_axis=-1, noise=cams[:2])
     with pytest.raises(ValueError, match="color_mode='channels'"):
         rescale(rgb, 2, channel_axis=-1, color_mode="ycbcr", noise=cams[0])
+
+
+def test_measured_noise_leaves_the_fill_out(cells):
+    """A zero-filled border (registration) is noiseless: left out of the estimate."""
+    gen = np.random.default_rng(2)
+    img = cells * 1000 + 300 + gen.normal(0, 10, cells.shape)
+    filled = img.copy()
+    filled[:, :100] = 0.0  # 40 % of the plane
+    plan = make_plan(img.shape, img.dtype, 2)
+    lo, span = np.array([300.0]), np.array([1000.0])
+    right = img[:, 104:, None]  # the same pixels without the fill: its texture counts too
+    true = channel_noise(right, make_plan(right.shape[:2], img.dtype, 2), lo, span, "auto")[0]
+    fill = np.array([[0.0, np.nan]])
+    assert channel_noise(filled[..., None], plan, lo, span, "auto")[0] < 0.7 * true
+    level = channel_noise(filled[..., None], plan, lo, span, "auto", fill=fill)[0]
+    assert_allclose(level, true, rtol=0.15)
+    line = channel_noise(filled[..., None], plan, lo, span, "poisson", fill=fill)[0]
+    plan_r = make_plan(right.shape[:2], img.dtype, 2)
+    ref = channel_noise(right, plan_r, lo, span, "poisson")[0]
+    assert_allclose(line @ [0.5, 1.0], ref @ [0.5, 1.0], rtol=0.15)  # the variance mid-range

@@ -3,6 +3,7 @@ import threading
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import ndimage as ndi
 from skimage import transform
 
 from srcnn_plugin import rescale
@@ -345,7 +346,8 @@ def test_a_hot_pixel_leaves_the_rest_of_the_image_alone(cells, model, dtype):
     Away from it the result is the clean image's; the pixel itself comes
     through (bicubic-upsampled), not clipped away. A dead pixel (0) too.
     """
-    img = np.clip(cells, *np.quantile(cells, [0.01, 0.99])) * 2000 + 600  # plateaus at both ends
+    # A plateau at the top (a plateau at the minimum would be a fill, see below).
+    img = np.minimum(cells, np.quantile(cells, 0.99)) * 2000 + 600
     img = img.astype(dtype)
     hot = img.copy()
     hot[50, 60] = 20 * img.max()
@@ -374,3 +376,32 @@ def test_images_without_spikes_keep_their_range(natural, rng):
     assert job.narrowed == (False,)
     np.testing.assert_array_equal(job.lo, lo0)
     np.testing.assert_array_equal(job.lo + job.span, hi0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_a_zero_fill_leaves_the_data_alone(cells, dtype):
+    """A zero-filled wedge (registration, deskewing) neither squeezes nor rings.
+
+    Data with a camera offset, or (float) noise around zero: away from the
+    fill the result is the one without it; where every bicubic tap is fill
+    the result is exactly 0, and it never goes below the data's floor.
+    """
+    rng = np.random.default_rng(3)
+    if dtype == np.uint16:
+        img = np.round(cells * 3000 + 2000 + rng.normal(0, 20, cells.shape))
+    else:
+        img = cells - cells.mean() + rng.normal(0, 0.02, cells.shape)
+    img = img.astype(dtype)
+    h, w = img.shape
+    r, c = np.mgrid[:h, :w]
+    fill = (c < 0.3 * w * (1 - r / h) + 4) | (r < 6)
+    filled = np.where(fill, 0, img).astype(dtype)
+    clean, out = (rescale(a, 2, preserve_range=True) for a in (img, filled))
+    near = ndi.binary_dilation(ndi.zoom(fill, 2, order=0), iterations=24)
+    span = float(img.max() - img.min())
+    # The noise is measured on other pixels (the fill's are left out): a little apart.
+    np.testing.assert_allclose(out[~near], clean[~near], atol=0.01 * span)
+    square = np.ones((3, 3), bool)
+    inside = ndi.binary_erosion(ndi.zoom(fill, 2, order=0), square, iterations=4, border_value=1)
+    assert (out[inside] == 0).all()
+    assert out.min() >= min(img.min(), 0)

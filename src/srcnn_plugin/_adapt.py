@@ -244,21 +244,22 @@ def pair_from_son(plane: np.ndarray, son: np.ndarray, noise, rng):
     return plane.astype(np.float32), inp.astype(np.float32), told
 
 
-def plane_noise(plane: np.ndarray, level):
+def plane_noise(plane: np.ndarray, level, ignore=None):
     """The noise of a normalised plane for its internal pairs: ``level``, or measured.
 
     ``None`` measures one level
     ([estimate_noise][srcnn_plugin.degradations.estimate_noise]),
     ``'poisson'`` the variance line
-    ([estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian]);
-    a stated level or line is kept.
+    ([estimate_poisson_gaussian][srcnn_plugin.degradations.estimate_poisson_gaussian]),
+    both away from the pixels in ``ignore`` (a fill); a stated level or line
+    is kept.
     """
     from .degradations import estimate_noise, estimate_poisson_gaussian
 
     if level is None:
-        return estimate_noise(plane)
+        return estimate_noise(plane, ignore=ignore)
     if isinstance(level, str):
-        return estimate_poisson_gaussian(plane)
+        return estimate_poisson_gaussian(plane, ignore=ignore)
     return level
 
 
@@ -283,7 +284,14 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     or a stated camera's variance line ``(a, b)``), ``None`` to measure a
     level or ``'poisson'`` to measure a line (see ``plane_noise``).
     """
-    from ._dtype import MODEL_RANGE, model_affine, network_range, spike_free_minmax
+    from ._dtype import (
+        MODEL_RANGE,
+        any_fill,
+        fill_values,
+        model_affine,
+        network_range,
+        spike_free_minmax,
+    )
     from ._noise import channel_noise
     from ._plan import _plane_order, _to_work, make_plan
     from ._rescale import _is_dask
@@ -321,8 +329,11 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     hi0 = stack.max(axis=(0, 2, 3))
     check_finite_range(lo0, hi0)
     lo, hi = lo0, hi0
-    if plan.mix is None:  # spikes do not set the contrast (as in rescale), nor are learnt
-        free = np.array([spike_free_minmax(stack[:, c]) for c in range(stack.shape[1])])
+    fills = [None] * stack.shape[1]
+    if plan.mix is None:  # spikes and fill do not set the contrast (as in rescale), nor are learnt
+        values = fill_values(lo0, hi0)
+        fills = [any_fill(stack[:, c], values[c])[0] for c in range(stack.shape[1])]
+        free = np.array([spike_free_minmax(stack[:, c], f) for c, f in enumerate(fills)])
         lo, hi = network_range(lo0, hi0, free[:, 0], free[:, 1])
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)
@@ -338,9 +349,12 @@ def _planes(image, scale, channel_axis, color_mode, noise):
         else:
             level = tuple(map(float, levels[c])) if levels.ndim == 2 else float(levels[c])
         narrowed = lo[c] > lo0[c] or hi[c] < hi0[c]
-        for crop in stack:
+        for k, crop in enumerate(stack):
             plane = crop[c] * gain[c] + offset[c]
-            planes.append((np.clip(plane, *MODEL_RANGE) if narrowed else plane, level))
+            plane_level = level
+            if fills[c] is not None and (level is None or isinstance(level, str)):
+                plane_level = plane_noise(plane, level, ignore=fills[c][k])  # not the fill's
+            planes.append((np.clip(plane, *MODEL_RANGE) if narrowed else plane, plane_level))
     return planes, max(fp, fq), arr.shape
 
 

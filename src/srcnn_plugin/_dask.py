@@ -42,31 +42,69 @@ def _minmax(xw, mix):
     return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
 
-def _spike_free_range(xw, plan):
-    """``_plan._spike_free_range`` of a dask array: blocks see their in-plane neighbours."""
-    from ._dtype import spike_free_minmax
+def _spike_free_range(xw, plan, fills=None):
+    """``_plan._spike_free_range`` of a dask array: blocks see their in-plane neighbours.
+
+    Two ``map_overlap`` passes: the fill masks (``_dtype.fill_mask``, each
+    block with the fill's reach beyond it, trimmed), then the range, each
+    block with one more pixel on either side.
+    """
+    import dask.array as da
+
+    from ._dtype import FILL_REACH, fill_mask, spike_free_minmax
 
     p, q = plan.plane
     axes = tuple(range(xw.ndim - 1))
     c = xw.ndim - 1
     xw = xw.rechunk({c: -1})
-
-    def block(a):
-        # Per block: (-min, max) of each channel, as a (1, ..., 1, 2C) array. The
-        # overlap gives the block's border pixels their neighbours (none beyond the
-        # array); pixels of the overlap count no higher (and no lower) than in their
-        # own block, so they change nothing.
-        planes = np.moveaxis(a, (c, p, q), (0, -2, -1))
-        lo, hi = np.array([spike_free_minmax(pl) for pl in planes]).T
-        return np.concatenate([-lo, hi]).reshape((1,) * c + (-1,))
-
-    chunks = tuple((1,) * len(xw.chunks[a]) for a in axes) + ((2 * xw.shape[c],),)
-    both = xw.map_overlap(
-        block, depth={p: 1, q: 1}, boundary="none", trim=False, chunks=chunks, dtype=np.float64
-    )
-    both = np.asarray(both.max(axis=axes).compute(), np.float64)
     n = xw.shape[c]
-    return -both[:n], both[n:]
+    fills = np.full((n, 0), np.nan) if fills is None else np.asarray(fills, np.float64)
+    k = fills.shape[1]
+
+    def planes(a):  # (C, stack..., P, Q) view
+        return np.moveaxis(a, (c, p, q), (0, -2, -1))
+
+    def masks(a):  # bit i: in the fill at candidate i (the mask keeps the array's shape)
+        out = np.zeros(a.shape, np.uint8)
+        for j, pl in enumerate(planes(a)):
+            for i, value in enumerate(fills[j]):
+                m = None if np.isnan(value) else fill_mask(pl, value)
+                if m is not None:
+                    planes(out)[j] |= m.view(np.uint8) << i
+        return out
+
+    def block(a, m):
+        # Per block: (-min, max, found) of each channel, as a (1, ..., 1, (2 + k) C)
+        # array. The overlap gives the block's border pixels their neighbours (none
+        # beyond the array); pixels of the overlap count no higher (and no lower)
+        # than in their own block, so they change nothing.
+        both = [spike_free_minmax(pl, exclude=mk > 0) for pl, mk in zip(planes(a), planes(m))]
+        lo, hi = np.array(both, np.float64).reshape(-1, 2).T
+        bits = planes(m).reshape(n, -1)
+        found = [((bits >> i) & 1).any(axis=1) for i in range(k)]
+        found = np.stack(found, axis=1).ravel() if k else np.zeros(0)
+        return np.concatenate([-lo, hi, found]).reshape((1,) * c + (-1,))
+
+    if k:
+        reach = FILL_REACH
+        mask = xw.map_overlap(
+            masks, depth={p: reach, q: reach}, boundary="none", trim=True, dtype=np.uint8
+        )
+    else:
+        mask = da.zeros(xw.shape, np.uint8, chunks=xw.chunks)
+    chunks = tuple((1,) * len(xw.chunks[a]) for a in axes) + (((2 + k) * n,),)
+    out = da.map_overlap(
+        block,
+        xw,
+        mask,
+        depth={p: 1, q: 1},
+        boundary="none",
+        trim=False,
+        chunks=chunks,
+        dtype=np.float64,
+    )
+    out = np.asarray(out.max(axis=axes).compute(), np.float64)
+    return -out[:n], out[n : 2 * n], out[2 * n :].reshape(n, k) > 0
 
 
 def _pre_resample_lazy(xw, plan):

@@ -17,6 +17,12 @@ import numpy as np
 
 __all__ = [
     "spike_free_minmax",
+    "fill_mask",
+    "fill_values",
+    "any_fill",
+    "FILL_BLOCK",
+    "FILL_MARGIN",
+    "FILL_REACH",
     "network_range",
     "SPIKE_TOLERANCE",
     "SPIKE_ISOLATION",
@@ -56,7 +62,90 @@ SPIKE_TOLERANCE = 0.1
 SPIKE_ISOLATION = 0.9
 
 
-def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
+#: A flat fill (see `fill_mask`) holds whole blocks of this side at one value.
+FILL_BLOCK = 5
+
+#: Pixels this close to a flat fill are left out with it.
+FILL_MARGIN = 3
+
+#: How far (in pixels) a pixel's fill mask depends on its neighbours.
+FILL_REACH = FILL_BLOCK - 1 + FILL_MARGIN
+
+
+def fill_mask(planes: np.ndarray, value) -> np.ndarray | None:
+    """Pixels of ``planes`` (``(..., P, Q)``) at or near a flat fill at exactly ``value``.
+
+    A fill is the constant that registration, deskewing or stitching writes
+    where there is no data (zero-filled borders, light-sheet wedges): a
+    region in which whole ``FILL_BLOCK`` x ``FILL_BLOCK`` blocks equal
+    ``value`` exactly. The mask is those blocks grown by ``FILL_MARGIN``
+    pixels, so it also covers the fringe that an interpolating registration
+    leaves between fill and data. Pixels beyond the border count as fill
+    (a fill along the border is found to its edge). ``None`` when there is
+    no such block: noisy data, even dark photon counts with many zeros, does
+    not form one (a 5 x 5 block of zeros is a chance of 3e-8 at half a
+    photon per pixel).
+
+    Examples
+    --------
+    >>> a = np.full((8, 12), 100.0); a[:, :4] = 0.0; a[3, 9] = 0.0  # a fill and a dark pixel
+    >>> fill_mask(a, 0.0).sum(axis=1)  # columns 0-3 flat, grown by 3: 0-6, not column 9
+    array([7, 7, 7, 7, 7, 7, 7, 7])
+    >>> print(fill_mask(a, 100.0 + 1))
+    None
+    """
+    from scipy import ndimage as ndi
+
+    a = np.asarray(planes)
+    flat = a == value
+    if np.count_nonzero(flat) < FILL_BLOCK**2:
+        return None
+    lead = (1,) * (a.ndim - 2)
+    block = lead + (FILL_BLOCK,) * 2
+    core = ndi.minimum_filter(flat.view(np.uint8), size=block, mode="constant", cval=1)
+    if not core.any():
+        return None
+    grow = lead + (2 * FILL_MARGIN + FILL_BLOCK,) * 2  # the blocks, then the margin
+    return ndi.maximum_filter(core, size=grow, mode="constant", cval=0).view(bool)
+
+
+def fill_values(lo, hi) -> np.ndarray:
+    """The values a flat fill may have in each channel: ``(C, 2)``, NaN for none.
+
+    A channel's minimum ``lo`` (a zero fill below data with a camera
+    offset), and zero where it lies inside the range (a zero fill in data
+    whose noise goes below zero, e.g. after background subtraction).
+
+    Examples
+    --------
+    >>> fill_values([100.0, -3.0], [900.0, 50.0])
+    array([[100.,  nan],
+           [ -3.,   0.]])
+    """
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+    return np.stack([lo, np.where((lo < 0) & (hi >= 0), 0.0, np.nan)], axis=-1)
+
+
+def any_fill(planes: np.ndarray, values) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(mask, found)``: the union of `fill_mask` over ``values`` (NaN skipped), and which.
+
+    Examples
+    --------
+    >>> a = np.full((8, 12), 5.0); a[:, :5] = 0.0
+    >>> mask, found = any_fill(a, [-1.0, 0.0])
+    >>> int(mask.sum(axis=1)[0]), found  # columns 0-2 are 5 x 5 blocks' centres, + 2 + 3
+    (8, array([False,  True]))
+    """
+    mask, found = None, np.zeros(len(values), bool)
+    for k, value in enumerate(values):
+        m = None if np.isnan(value) else fill_mask(planes, value)
+        if m is not None:
+            found[k] = True
+            mask = m if mask is None else mask | m
+    return mask, found
+
+
+def spike_free_minmax(planes: np.ndarray, exclude=None) -> tuple[float, float]:
     """Min and max of ``planes`` (``(..., P, Q)``) without isolated single-pixel spikes.
 
     A pixel ``x`` is a spike (hot, or dead for the min) when it stands out
@@ -65,7 +154,10 @@ def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
     ``x - n_max > 0.9 (x - n_min)``. Spikes count as ``n_max``. A point
     source, whose neighbours share its light (an optics-limited spot gives
     them more than a tenth of its height), and any structure of two or more
-    touching pixels count whole. Neighbours beyond the border do not exist.
+    touching pixels count whole. Neighbours beyond the border do not exist,
+    nor do pixels in ``exclude`` (a boolean mask, e.g. a
+    [fill_mask][srcnn_plugin._dtype.fill_mask]); with every pixel excluded
+    the result is ``(inf, -inf)``.
 
     Examples
     --------
@@ -78,26 +170,37 @@ def spike_free_minmax(planes: np.ndarray) -> tuple[float, float]:
     >>> b = np.full((4, 4), 5, np.uint16); b[1, 2] = 900; b[2, 0] = 0  # hot and dead
     >>> spike_free_minmax(b)
     (5.0, 5.0)
+    >>> c = np.full((6, 6), 7.0); c[:, :2] = 0.0  # a zero fill, left out
+    >>> spike_free_minmax(c, exclude=c == 0)
+    (7.0, 7.0)
     """
     a = np.asarray(planes)
-    if a.shape[-1] < 2 or a.shape[-2] < 2:
+    if exclude is not None and not np.any(exclude):
+        exclude = None
+    if exclude is None and (a.shape[-1] < 2 or a.shape[-2] < 2):
         return float(a.min()), float(a.max())
     a = a.astype(work_dtype(a.dtype), copy=False)  # exact, and signed: -a is the mirror
-    return -_spike_free_max(-a), _spike_free_max(a)
+    return -_spike_free_max(-a, exclude), _spike_free_max(a, exclude)
 
 
-def _spike_free_max(a: np.ndarray) -> float:
+def _spike_free_max(a: np.ndarray, exclude=None) -> float:
     """The max of ``a`` with its isolated spikes counted as their brightest neighbour.
 
     Without filtering the whole array: the smaller value of two touching
     pixels is a lower bound ``low`` that the result reaches (whether or not
     either is a spike), so only pixels above ``low`` (a few, the strict local
-    maxima at the top) are examined.
+    maxima at the top) are examined. Excluded pixels are ``-inf`` here (and
+    ``+inf`` as a darkest neighbour): they neither count nor neighbour.
     """
-    low = max(
-        float(np.minimum(a[..., :, :-1], a[..., :, 1:]).max()),
-        float(np.minimum(a[..., :-1, :], a[..., 1:, :]).max()),
-    )
+    under = a
+    if exclude is not None:
+        a = np.where(exclude, -np.inf, a)
+        under = np.where(exclude, np.inf, a)
+    low = -np.inf
+    if a.shape[-1] > 1:
+        low = max(low, float(np.minimum(a[..., :, :-1], a[..., :, 1:]).max()))
+    if a.shape[-2] > 1:
+        low = max(low, float(np.minimum(a[..., :-1, :], a[..., 1:, :]).max()))
     idx = np.nonzero(a > low)
     if not idx[0].size:
         return low
@@ -110,11 +213,12 @@ def _spike_free_max(a: np.ndarray) -> float:
             if dy or dx:
                 rr, cc = r + dy, c + dx
                 ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-                vals = a[(*lead, rr.clip(0, h - 1), cc.clip(0, w - 1))]
-                top = np.maximum(top, np.where(ok, vals, -np.inf))
-                bottom = np.minimum(bottom, np.where(ok, vals, np.inf))
+                at = (*lead, rr.clip(0, h - 1), cc.clip(0, w - 1))
+                top = np.maximum(top, np.where(ok, a[at], -np.inf))
+                bottom = np.minimum(bottom, np.where(ok, under[at], np.inf))
     x = a[idx]
-    spike = (x - top) > SPIKE_ISOLATION * (x - bottom)
+    with np.errstate(invalid="ignore"):  # no neighbours: inf - inf
+        spike = (x - top) > SPIKE_ISOLATION * (x - bottom)
     return max(low, float(np.where(spike, top, x).max()))
 
 
@@ -122,14 +226,17 @@ def network_range(lo0, hi0, lo_free, hi_free, tol: float = SPIKE_TOLERANCE):
     """Each channel's range for the network: ``(lo_free, hi_free)`` where spikes stick out.
 
     A side of a channel takes the spike-free value (see
-    [spike_free_minmax][srcnn_plugin._dtype.spike_free_minmax]) when the
-    full range goes beyond it by more than ``tol`` of the spike-free range;
-    otherwise the full range, so images without such spikes are normalised
-    as before. A hot pixel at 10x the range otherwise squeezes everything
-    else into a tenth of the contrast the network was trained on (on
-    microscopy-dev with a PSF, binning and 1 % noise at x2, scored away from
-    the pixel: +0.15 dB over a cubic spline instead of +0.98;
-    ``benchmarks/bench_acquisitions.py --hot-pixels 1``).
+    [spike_free_minmax][srcnn_plugin._dtype.spike_free_minmax], which also
+    leaves out a flat fill, [fill_mask][srcnn_plugin._dtype.fill_mask]) when
+    the full range goes beyond it by more than ``tol`` of the spike-free
+    range; otherwise the full range, so images without such spikes are
+    normalised as before. A hot pixel at 10x the range otherwise squeezes
+    everything else into a tenth of the contrast the network was trained on
+    (on microscopy-dev with a PSF, binning and 1 % noise at x2, scored away
+    from the pixel: +0.15 dB over a cubic spline instead of +0.98;
+    ``benchmarks/bench_acquisitions.py --hot-pixels 1``); so does a zero
+    fill below data with a camera offset. Where nothing is left
+    (``lo_free > hi_free``) the full range is kept.
 
     Examples
     --------
@@ -140,6 +247,8 @@ def network_range(lo0, hi0, lo_free, hi_free, tol: float = SPIKE_TOLERANCE):
     """
     lo0, hi0 = np.asarray(lo0, np.float64), np.asarray(hi0, np.float64)
     lo_free, hi_free = np.asarray(lo_free, np.float64), np.asarray(hi_free, np.float64)
+    none = lo_free > hi_free  # nothing left (all fill): the full range
+    lo_free, hi_free = np.where(none, lo0, lo_free), np.where(none, hi0, hi_free)
     margin = tol * (hi_free - lo_free)
     lo = np.where(lo_free - lo0 > margin, lo_free, lo0)
     hi = np.where(hi0 - hi_free > margin, hi_free, hi0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import MODEL_RANGE, model_affine, network_range
+from ._dtype import MODEL_RANGE, fill_values, model_affine, network_range
 from ._dtype import work_dtype as work_type
 from ._options import Options
 from ._plan import (
@@ -56,9 +56,11 @@ class TileJob:
     or its variance line for signal-dependent noise (``(K, 2)``, see
     ``_noise.channel_noise``); ``blur`` the
     PSF sigma to undo in input pixels, for blur-aware models; ``narrowed``
-    marks channels normalised over their range without spikes
+    marks channels normalised over their range without spikes or fill
     (``_dtype.network_range``): their values beyond it (the spikes) reach the
-    output through the bicubic step only, not the network.
+    output through the bicubic step only, not the network. ``fills`` lists
+    ``(channel, value)`` for each flat fill found (``_dtype.fill_mask``):
+    output pixels whose bicubic taps are all that fill get exactly its value.
     """
 
     plan: RescalePlan
@@ -78,6 +80,7 @@ class TileJob:
     noise: np.ndarray | None = None
     blur: float | None = None
     narrowed: tuple[bool, ...] = ()
+    fills: tuple[tuple[int, float], ...] = ()
 
     def groups(self, planes: list) -> list[list]:
         """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
@@ -130,6 +133,7 @@ class TileJob:
         def col(values, dtype):  # a (1, C, 1, 1) tensor of per-channel values
             return torch.as_tensor(np.asarray(values), dtype=dtype, device=dev).reshape(1, -1, 1, 1)
 
+        fill = self._fill_interior(s, tp) if self.fills else None
         if plan.mix is not None:
             s = torch.einsum("kc,bchw->bkhw", torch.as_tensor(plan.mix, dtype=wd, device=dev), s)
         # Each channel's [lo, hi] is mapped onto the luminance range the model
@@ -155,6 +159,9 @@ class TileJob:
         if plan.mix is not None:
             inv = torch.as_tensor(np.linalg.inv(plan.mix), dtype=acc, device=dev)
             res = torch.einsum("kc,bchw->bkhw", inv, res)
+        if fill is not None:  # no data there: exactly the fill
+            for (c, value), inside in zip(self.fills, fill):
+                res[:, c] = torch.where(inside, torch.tensor(value, dtype=acc), res[:, c])
         if self.clip:
             res = torch.clamp(res, col(self.lo0, acc), col(self.hi0, acc))
         a, b = plan.affine
@@ -170,6 +177,28 @@ class TileJob:
         res = res.to(getattr(torch, np.dtype(os_[group[0]].dtype).name))
         for k, i in enumerate(group):
             torch.from_numpy(os_[i][:, y0:y1, x0:x1]).copy_(res[k])
+
+    def _fill_interior(self, slab, tp):
+        """For each of ``fills``, the output pixels of ``tp`` with only that fill under them.
+
+        ``slab`` is the tile's ``(B, C, h, w)`` low-resolution slab as read;
+        each mask (``(B, H, W)``) marks output pixels whose bicubic taps
+        (every one of them, along both axes) are at the fill's value.
+        """
+        import torch
+
+        p, q = self.plan.plane
+        ry = axis_resampler(self.plan.work_in[p], self.plan.work_out[p])
+        rx = axis_resampler(self.plan.work_in[q], self.plan.work_out[q])
+        (y0, y1, x0, x1), (r0, _, c0, _) = tp.out, tp.src
+        iy = torch.as_tensor(ry.idx[y0:y1] - r0, device=slab.device)  # (H, taps)
+        ix = torch.as_tensor(rx.idx[x0:x1] - c0, device=slab.device)  # (W, taps)
+        out = []
+        for c, value in self.fills:
+            flat = slab[:, c] == value  # exact: the slab holds the stored values
+            rows = flat[:, iy].all(dim=2)  # (B, H, w)
+            out.append(rows[..., ix].all(dim=-1))
+        return out
 
     def _split_spikes(self, batch, cs, n_b):
         """``(inside, excess)``: narrowed channels clamped to the model's range, and the rest.
@@ -249,10 +278,12 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
 
     ``x`` is the work-layout array (numpy or dask), ``lo0``/``hi0`` its
     per-channel range and ``minmax(x, mix)`` computes the range of the mixed
-    channels (only called for ``color_mode='ycbcr'``); ``spike_free(x, plan)``
-    the range without single-pixel spikes (``_plan._spike_free_range`` by
-    default), which the network's normalisation takes where spikes stick out
-    (``_dtype.network_range``; not for ``'ycbcr'``, which is for photographs). ``options.noise`` is
+    channels (only called for ``color_mode='ycbcr'``); ``spike_free(x, plan, lo0)``
+    the range without single-pixel spikes and flat fill at ``lo0``, and which
+    channels have such fill (``_plan._spike_free_range`` by default). The
+    network's normalisation takes that range where the rest sticks out
+    (``_dtype.network_range``; not for ``'ycbcr'``, which is for photographs),
+    and the noise is measured away from the fill. ``options.noise`` is
     checked by [check_noise][srcnn_plugin._validation.check_noise]; it is
     measured (or converted) only for noise-aware models.
     """
@@ -264,8 +295,12 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
 
     check_finite_range(lo0, hi0)
     tile_size, memory_budget = options.tile_size, options.memory_budget
+    fill = np.full((len(lo0), 1), np.nan)  # each channel's fill values (NaN: none)
     if plan.mix is None:
-        lo, hi = network_range(lo0, hi0, *(spike_free or _spike_free_range)(x, plan))
+        candidates = fill_values(lo0, hi0)
+        lo_free, hi_free, found = (spike_free or _spike_free_range)(x, plan, candidates)
+        lo, hi = network_range(lo0, hi0, lo_free, hi_free)
+        fill = np.where(found, candidates, np.nan)
     else:
         lo, hi = minmax(x, plan.mix)
     work_dtype = work_type(x.dtype)
@@ -289,7 +324,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     if loaded.config.noise_aware:
         from .models.registry import noise_gain
 
-        levels = channel_noise(x, plan, lo, span, noise, gain=noise_gain(model))
+        levels = channel_noise(x, plan, lo, span, noise, gain=noise_gain(model), fill=fill)
     told = noise == "poisson" if isinstance(noise, str) else np.any(noise > 0)
     if levels is None and told:
         raise ValueError(
@@ -318,6 +353,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
         levels,
         blur,
         narrowed,
+        tuple((int(c), float(fill[c, k])) for c, k in zip(*np.nonzero(~np.isnan(fill)))),
     )
 
 

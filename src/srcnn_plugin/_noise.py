@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dtype import model_affine
+from ._dtype import any_fill, model_affine
 from .degradations import estimate_noise, estimate_poisson_gaussian
 
 __all__ = ["channel_noise"]
@@ -47,7 +47,7 @@ def _sample_planes(x, plane, stack_axes):
     return out
 
 
-def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
+def channel_noise(x, plan, lo, span, noise, gain: float = 1.0, fill=None) -> np.ndarray:
     """Noise standard deviation per network channel, in the network's units.
 
     Parameters
@@ -66,6 +66,9 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
     gain : float
         The model's calibration: the level is told times ``gain`` (see
         [noise_gain][srcnn_plugin.models.registry.noise_gain]).
+    fill : (K, n) ndarray, optional
+        Each channel's flat fill values (NaN: none); measured noise leaves
+        out the fill and its fringe ([fill_mask][srcnn_plugin._dtype.fill_mask]).
 
     Returns
     -------
@@ -93,7 +96,12 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0) -> np.ndarray:
         if plan.mix is not None:
             crops = [c @ plan.mix.T for c in crops]
         measure = estimate_poisson_gaussian if noise == "poisson" else estimate_noise
-        raw = np.array([[measure(c[..., k]) for k in range(c.shape[-1])] for c in crops])
+        fill = np.full((crops[0].shape[-1], 0), np.nan) if fill is None else np.asarray(fill)
+
+        def level(plane, values):
+            return measure(plane, ignore=any_fill(plane, values)[0])
+
+        raw = np.array([[level(c[..., k], fill[k]) for k in range(c.shape[-1])] for c in crops])
         sigma = np.median(raw, axis=0)
     else:
         sigma = np.asarray(noise, np.float64)

@@ -163,29 +163,48 @@ def _mixed_minmax(x: np.ndarray, mix: np.ndarray | None, rows: int = 256):
 
 
 def _spike_free_range(
-    x: np.ndarray, plan: RescalePlan, rows: int = 256
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel min and max of ``x`` (work layout) without isolated single-pixel spikes.
+    x: np.ndarray, plan: RescalePlan, fills=None, rows: int = 256
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-channel range of ``x`` (work layout) without spikes and fill, and where fill is.
 
+    Returns ``(lo, hi, found)``: the min and max without isolated
+    single-pixel spikes (``_dtype.spike_free_minmax``) and without the flat
+    fill at any of each channel's candidate values ``fills`` (``(C, n)``,
+    NaN for none, see ``_dtype.fill_values`` and ``_dtype.fill_mask``);
+    ``found`` (``(C, n)``) marks the candidates that form a fill.
     Plane by plane, in bands of ``rows`` rows that each read one more row on
-    either side (``_dtype.spike_free_minmax``), so the extra memory is a few
-    bands and memory-mapped inputs are read band by band. The result does not
-    depend on the bands: a pixel of the extra rows, short of a neighbour,
-    never counts more than it does in its own band.
+    either side (and the fill's reach beyond that, for its mask), so the
+    extra memory is a few bands and memory-mapped inputs are read band by
+    band. The result does not depend on the bands: a pixel of the extra
+    rows, short of a neighbour, never counts more than it does in its own
+    band, and its fill mask is the whole plane's.
     """
-    from ._dtype import spike_free_minmax
+    from ._dtype import FILL_REACH, fill_mask, spike_free_minmax
 
     xs = x.transpose(_plane_order(plan))
     n_stack = len(plan.stack_axes)
     n_ch, height = xs.shape[n_stack], xs.shape[-2]
     lo, hi = np.full(n_ch, np.inf), np.full(n_ch, -np.inf)
+    fills = np.full((n_ch, 0), np.nan) if fills is None else np.asarray(fills, np.float64)
+    found = np.zeros(fills.shape, bool)
+    reach = FILL_REACH  # rows a mask of the band's rows depends on, beyond them
     for pos in np.ndindex(*xs.shape[:n_stack]):
         for c in range(n_ch):
+            plane = xs[pos + (c,)]
             for r in range(0, height, rows):
-                band = xs[pos + (c,)][max(r - 1, 0) : r + rows + 1]
-                a, b = spike_free_minmax(band)
+                b0, b1 = max(r - 1, 0), min(r + rows + 1, height)
+                m0 = max(b0 - reach, 0)
+                big = plane[m0 : b1 + reach] if fills.shape[1] else plane[b0:b1]
+                mask = None
+                for k, value in enumerate(fills[c]):
+                    m = None if np.isnan(value) else fill_mask(big, value)
+                    if m is not None and m[b0 - m0 : b1 - m0].any():  # the band's own rows
+                        m = m[b0 - m0 : b1 - m0]
+                        found[c, k] = True
+                        mask = m if mask is None else mask | m
+                a, b = spike_free_minmax(plane[b0:b1], exclude=mask)
                 lo[c], hi[c] = min(lo[c], a), max(hi[c], b)
-    return lo, hi
+    return lo, hi, found
 
 
 def _plane_order(plan: RescalePlan) -> tuple[int, ...]:

@@ -133,7 +133,9 @@ def check_finite_range(lo, hi) -> None:
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise ValueError(
             "Image contains NaN or infinite values; replace them first, e.g. with "
-            "np.nan_to_num(image) or by inpainting, so they do not spread to their neighbours."
+            "np.nan_to_num(image) or by inpainting, so they do not spread to their neighbours "
+            "(a region of zeros, such as a registration's border, is left out of the "
+            "normalisation and stays 0)."
         )
 
 

@@ -266,7 +266,7 @@ def add_noise(
     return v * span + lo
 
 
-def estimate_noise(image: np.ndarray, *, max_pixels: int = 2**22) -> float:
+def estimate_noise(image: np.ndarray, *, max_pixels: int = 2**22, ignore=None) -> float:
     """Standard deviation of white noise in a 2-D image (robust, edge-tolerant).
 
     The image is filtered with Immerkær's mask
@@ -283,15 +283,24 @@ def estimate_noise(image: np.ndarray, *, max_pixels: int = 2**22) -> float:
         One plane.
     max_pixels : int
         Larger planes are estimated on a central crop of this many pixels.
+    ignore : (M, N) bool ndarray, optional
+        Pixels that hold no data (a zero fill left by registration or
+        deskewing): the mask's responses there are left out. A noiseless
+        fill over a fifth of the plane would otherwise pull the median, and
+        the estimate, down by about 30 %.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> ramp = np.add.outer(np.arange(256.0), np.arange(256.0)) / 512
-    >>> round(estimate_noise(ramp + rng.normal(0, 0.02, ramp.shape)), 3)
+    >>> noisy = ramp + rng.normal(0, 0.02, ramp.shape)
+    >>> round(estimate_noise(noisy), 3)
     0.02
     >>> estimate_noise(ramp)
     0.0
+    >>> noisy[:, :160] = 0.0  # a zero fill over most of the plane
+    >>> estimate_noise(noisy), round(estimate_noise(noisy, ignore=noisy == 0), 3)
+    (0.0, 0.02)
     """
     x = np.asarray(image, np.float64)
     if x.ndim != 2:
@@ -299,8 +308,19 @@ def estimate_noise(image: np.ndarray, *, max_pixels: int = 2**22) -> float:
     h, w = x.shape
     if h < 3 or w < 3:
         return 0.0
-    x = _central_crop(x, max_pixels)
-    return float(np.median(np.abs(_immerkaer(x))) / (0.6745 * 6.0))
+    r = np.abs(_immerkaer(_central_crop(x, max_pixels)))
+    r = _kept(r, ignore, x.shape, max_pixels)
+    return float(np.median(r)) / (0.6745 * 6.0) if r.size else 0.0
+
+
+def _kept(response: np.ndarray, ignore, shape, max_pixels: int) -> np.ndarray:
+    """The mask's responses (all, flat) of the pixels not in ``ignore``."""
+    if ignore is None:
+        return response.ravel()
+    ignore = np.asarray(ignore, bool)
+    if ignore.shape != shape:
+        raise ValueError(f"ignore must have the image's shape {shape}, got {ignore.shape}.")
+    return response[~_central_crop(ignore, max_pixels)[1:-1, 1:-1]]
 
 
 def _central_crop(x: np.ndarray, max_pixels: int) -> np.ndarray:
@@ -324,7 +344,7 @@ def _immerkaer(x: np.ndarray) -> np.ndarray:
 
 
 def estimate_poisson_gaussian(
-    image: np.ndarray, *, bins: int = 16, max_pixels: int = 2**22
+    image: np.ndarray, *, bins: int = 16, max_pixels: int = 2**22, ignore=None
 ) -> tuple[float, float]:
     """Signal-dependent noise of a 2-D image: ``variance = a * mean + b``.
 
@@ -349,6 +369,8 @@ def estimate_poisson_gaussian(
         Number of intensity bins.
     max_pixels : int
         Larger planes are measured on a central crop of this many pixels.
+    ignore : (M, N) bool ndarray, optional
+        Pixels that hold no data, left out (as in ``estimate_noise``).
 
     Returns
     -------
@@ -377,9 +399,12 @@ def estimate_poisson_gaussian(
     h, w = x.shape
     if h < 3 or w < 3:
         return 0.0, 0.0
+    shape = x.shape
     x = _central_crop(x, max_pixels)
-    r = np.abs(_immerkaer(x)).ravel() / (0.6745 * 6.0)
-    mu = ndi.uniform_filter(x, 3)[1:-1, 1:-1].ravel()
+    r = _kept(np.abs(_immerkaer(x)), ignore, shape, max_pixels) / (0.6745 * 6.0)
+    mu = _kept(ndi.uniform_filter(x, 3)[1:-1, 1:-1], ignore, shape, max_pixels)
+    if not r.size:
+        return 0.0, 0.0
     groups = np.array_split(np.argsort(mu, kind="stable"), max(1, min(bins, r.size // 64)))
     m = np.array([np.median(mu[g]) for g in groups])
     v = np.array([np.median(r[g]) ** 2 for g in groups])
