@@ -161,7 +161,7 @@ class TileJob:
             res = torch.einsum("kc,bchw->bkhw", inv, res)
         if fill is not None:  # no data there: exactly the fill
             for (c, value), inside in zip(self.fills, fill):
-                res[:, c] = torch.where(inside, torch.tensor(value, dtype=acc), res[:, c])
+                res[:, c] = torch.where(inside, value, res[:, c])
         if self.clip:
             res = torch.clamp(res, col(self.lo0, acc), col(self.hi0, acc))
         a, b = plan.affine
