@@ -84,8 +84,8 @@ def fill_mask(planes: np.ndarray, value) -> np.ndarray | None:
     leaves between fill and data. Pixels beyond the border count as fill
     (a fill along the border is found to its edge). ``None`` when there is
     no such block: noisy data, even dark photon counts with many zeros, does
-    not form one (a 5 x 5 block of zeros is a chance of 3e-8 at half a
-    photon per pixel).
+    not form one (a 5 x 5 block of zeros is a chance of 3e-8 where half the
+    pixels are 0).
 
     Examples
     --------
