@@ -159,3 +159,15 @@ def test_all_fill_keeps_the_full_range():
     assert (lo_free, hi_free) == (np.inf, -np.inf)
     lo, hi = network_range([0.0], [0.0], [lo_free], [hi_free])
     assert (lo[0], hi[0]) == (0.0, 0.0)
+
+
+def test_fill_mask_compares_in_the_arrays_type():
+    """Values the type cannot hold have no fill (no error); others compare exactly."""
+    from srcnn_plugin._dtype import fill_mask
+
+    z = np.zeros((8, 8), np.uint8)
+    assert fill_mask(z, 300.0) is None and fill_mask(z, 0.5) is None
+    assert fill_mask(z, np.nan) is None
+    assert fill_mask(z.astype(np.int16) - 7, -7.0).all()
+    assert fill_mask(np.full((8, 8), 0.1, np.float32), 0.1) is None  # 0.1 is not a float32
+    assert fill_mask(np.full((8, 8), 0.1, np.float32), float(np.float32(0.1))).all()

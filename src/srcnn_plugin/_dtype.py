@@ -98,7 +98,10 @@ def fill_mask(planes: np.ndarray, value) -> np.ndarray | None:
     from scipy import ndimage as ndi
 
     a = np.asarray(planes)
-    flat = a == value
+    stored = _stored(value, a.dtype)
+    if stored is None:
+        return None  # the type cannot hold this value: no pixel has it
+    flat = a == stored  # in the array's own type (no float64 copy of an integer band)
     if np.count_nonzero(flat) < FILL_BLOCK**2:
         return None
     lead = (1,) * (a.ndim - 2)
@@ -108,6 +111,21 @@ def fill_mask(planes: np.ndarray, value) -> np.ndarray | None:
         return None
     grow = lead + (2 * FILL_MARGIN + FILL_BLOCK,) * 2  # the blocks, then the margin
     return ndi.maximum_filter(core, size=grow, mode="constant", cval=0).view(bool)
+
+
+def _stored(value, dtype):
+    """``value`` as a ``dtype`` scalar, or ``None`` when ``dtype`` cannot hold it exactly."""
+    value = float(value)
+    if not np.isfinite(value):
+        return None
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        ok = value.is_integer() and info.min <= value <= info.max
+        return dtype.type(int(value)) if ok else None
+    if dtype.kind == "f":
+        v = dtype.type(value)
+        return v if float(v) == value else None
+    return value
 
 
 def fill_values(lo, hi) -> np.ndarray:
