@@ -85,6 +85,10 @@ def test_spike_free_minmax_equals_the_filtered_image(rng):
         if k % 4 == 0:
             a[tuple(rng.integers(0, s) for s in a.shape)] = 50.0
         assert spike_free_minmax(a) == (-capped(-a), capped(a))
+        for dtype in (np.uint16, np.int16, np.float32):  # computed in the array's own type
+            b = (a * 300).astype(dtype)
+            f = b.astype(np.float64)
+            assert spike_free_minmax(b) == (-capped(-f), capped(f))
 
 
 def test_spike_free_range_does_not_depend_on_the_bands(rng):
@@ -171,3 +175,20 @@ def test_fill_mask_compares_in_the_arrays_type():
     assert fill_mask(z.astype(np.int16) - 7, -7.0).all()
     assert fill_mask(np.full((8, 8), 0.1, np.float32), 0.1) is None  # 0.1 is not a float32
     assert fill_mask(np.full((8, 8), 0.1, np.float32), float(np.float32(0.1))).all()
+
+
+def test_fill_mask_is_the_grown_erosion(rng):
+    """The fill mask equals a 5x5 erosion (beyond the border: fill) grown by the margin."""
+    from scipy import ndimage as ndi
+
+    from srcnn_plugin._dtype import FILL_BLOCK, FILL_MARGIN, fill_mask
+
+    for k in range(30):
+        a = (rng.random([(12, 15), (2, 9, 11), (6, 30)][k % 3]) * 1.6).astype(np.uint8)
+        lead = (1,) * (a.ndim - 2)
+        core = ndi.minimum_filter(a == 0, size=lead + (FILL_BLOCK,) * 2, mode="constant", cval=1)
+        grown = ndi.maximum_filter(
+            core, size=lead + (FILL_BLOCK + 2 * FILL_MARGIN,) * 2, mode="constant"
+        )
+        mask = fill_mask(a, 0)
+        assert np.array_equal(np.zeros(a.shape, bool) if mask is None else mask, grown)

@@ -104,13 +104,33 @@ def fill_mask(planes: np.ndarray, value) -> np.ndarray | None:
     flat = a == stored  # in the array's own type (no float64 copy of an integer band)
     if np.count_nonzero(flat) < FILL_BLOCK**2:
         return None
-    lead = (1,) * (a.ndim - 2)
-    block = lead + (FILL_BLOCK,) * 2
-    core = ndi.minimum_filter(flat.view(np.uint8), size=block, mode="constant", cval=1)
+    core = _runs(flat, -1)  # a 5 x 5 erosion, one axis at a time (bool ANDs)
     if not core.any():
         return None
-    grow = lead + (2 * FILL_MARGIN + FILL_BLOCK,) * 2  # the blocks, then the margin
-    return ndi.maximum_filter(core, size=grow, mode="constant", cval=0).view(bool)
+    core = _runs(core, -2)
+    if not core.any():
+        return None
+    grow = (1,) * (a.ndim - 2) + (2 * FILL_MARGIN + FILL_BLOCK,) * 2  # the blocks, the margin
+    return ndi.maximum_filter(core.view(np.uint8), size=grow, mode="constant", cval=0).view(bool)
+
+
+def _runs(flat: np.ndarray, axis: int) -> np.ndarray:
+    """Centres of ``FILL_BLOCK`` true pixels in a row along ``axis`` (beyond the border: true)."""
+    r = FILL_BLOCK // 2
+    pad = [(0, 0)] * flat.ndim
+    pad[axis] = (r, r)
+    p = np.pad(flat, pad, constant_values=True)
+    n = flat.shape[axis]
+
+    def shifted(k):
+        index = [slice(None)] * flat.ndim
+        index[axis] = slice(k, k + n)
+        return p[tuple(index)]
+
+    out = shifted(0).copy()
+    for k in range(1, FILL_BLOCK):
+        out &= shifted(k)
+    return out
 
 
 def _stored(value, dtype):
@@ -198,47 +218,60 @@ def spike_free_minmax(planes: np.ndarray, exclude=None) -> tuple[float, float]:
         exclude = None
     if exclude is None and (a.shape[-1] < 2 or a.shape[-2] < 2):
         return float(a.min()), float(a.max())
-    a = a.astype(work_dtype(a.dtype), copy=False)  # exact, and signed: -a is the mirror
-    return -_spike_free_max(-a, exclude), _spike_free_max(a, exclude)
+    if exclude is not None:  # floats, to hold the excluded pixels' infinities
+        a = a.astype(work_dtype(a.dtype), copy=False)
+    return _spike_free_extreme(a, exclude, high=False), _spike_free_extreme(a, exclude, high=True)
 
 
-def _spike_free_max(a: np.ndarray, exclude=None) -> float:
-    """The max of ``a`` with its isolated spikes counted as their brightest neighbour.
+def _spike_free_extreme(a: np.ndarray, exclude, high: bool) -> float:
+    """The max (``high``) or min of ``a``, isolated spikes counted as their strongest neighbour.
 
-    Without filtering the whole array: the smaller value of two touching
-    pixels is a lower bound ``low`` that the result reaches (whether or not
-    either is a spike), so only pixels above ``low`` (a few, the strict local
-    maxima at the top) are examined. Excluded pixels are ``-inf`` here (and
-    ``+inf`` as a darkest neighbour): they neither count nor neighbour.
+    Without filtering the whole array: the weaker value of two touching
+    pixels is a bound ``low`` that the result reaches (whether or not either
+    is a spike), so only pixels beyond ``low`` (a few, the strict local
+    extremes) are examined. The array stays in its own type (no float copy
+    of an integer image); the spike test runs in float64 on those few pixels.
+    Excluded pixels are ``-inf`` for the max (``+inf`` for the min) and the
+    opposite as a weakest neighbour: they neither count nor neighbour.
     """
-    under = a
+    best, worst = (np.maximum, np.minimum) if high else (np.minimum, np.maximum)
+    far = -np.inf if high else np.inf  # never counts
+    seen = under = a
     if exclude is not None:
-        a = np.where(exclude, -np.inf, a)
-        under = np.where(exclude, np.inf, a)
-    low = -np.inf
-    if a.shape[-1] > 1:
-        low = max(low, float(np.minimum(a[..., :, :-1], a[..., :, 1:]).max()))
-    if a.shape[-2] > 1:
-        low = max(low, float(np.minimum(a[..., :-1, :], a[..., 1:, :]).max()))
-    idx = np.nonzero(a > low)
+        seen = np.where(exclude, far, a)
+        under = np.where(exclude, -far, a)
+    low = far
+    for p0, p1 in (
+        (seen[..., :, :-1], seen[..., :, 1:]),
+        (seen[..., :-1, :], seen[..., 1:, :]),
+    ):
+        if p0.size:
+            pair = worst(p0, p1)
+            low = float(best(low, float(pair.max() if high else pair.min())))
+    bound = a.dtype.type(low) if np.isfinite(low) and a.dtype.kind in "ui" else low
+    idx = np.nonzero(seen > bound if high else seen < bound)
     if not idx[0].size:
         return low
     *lead, r, c = idx
     h, w = a.shape[-2:]
-    top = np.full(r.shape, -np.inf)
-    bottom = np.full(r.shape, np.inf)
+    top = np.full(r.shape, far)
+    bottom = np.full(r.shape, -far)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy or dx:
                 rr, cc = r + dy, c + dx
                 ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
                 at = (*lead, rr.clip(0, h - 1), cc.clip(0, w - 1))
-                top = np.maximum(top, np.where(ok, a[at], -np.inf))
-                bottom = np.minimum(bottom, np.where(ok, under[at], np.inf))
-    x = a[idx]
+                top = best(top, np.where(ok, seen[at], far))
+                bottom = worst(bottom, np.where(ok, under[at], -far))
+    x = seen[idx].astype(np.float64)
     with np.errstate(invalid="ignore"):  # no neighbours: inf - inf
-        spike = (x - top) > SPIKE_ISOLATION * (x - bottom)
-    return max(low, float(np.where(spike, top, x).max()))
+        if high:
+            spike = (x - top) > SPIKE_ISOLATION * (x - bottom)
+        else:
+            spike = (top - x) > SPIKE_ISOLATION * (bottom - x)
+    counted = np.where(spike, top, x)
+    return float(best(low, counted.max() if high else counted.min()))
 
 
 def network_range(lo0, hi0, lo_free, hi_free, tol: float = SPIKE_TOLERANCE):
