@@ -82,10 +82,14 @@ def target_rows(out: int, scale: float, repeat: int) -> list[dict]:
     "network only": the default model's two passes (the default ensemble) on
     the padded bicubic image already on the device, told one noise level, as
     ``rescale`` runs it. "rescale": the whole call on a uint16 NumPy image,
-    noise measured ("auto"), result back in host memory. "noise estimate":
-    the host-side measurement alone (part of the rescale time).
+    noise measured ("auto"), result back in host memory. "noise estimate"
+    and "range pass": the host-side statistics alone (part of the rescale
+    time): the noise measurement and the range without spikes and fill
+    (``_plan._spike_free_range``).
     """
+    from srcnn_plugin._dtype import fill_values
     from srcnn_plugin._engine import _model_on
+    from srcnn_plugin._plan import _spike_free_range, _to_work, make_plan
     from srcnn_plugin.models.registry import resolve_model
     from srcnn_plugin.models.srcnn import infer, point_symmetric
 
@@ -98,6 +102,9 @@ def target_rows(out: int, scale: float, repeat: int) -> list[dict]:
     x = torch.rand(1, 1, out + 2 * h, out + 2 * h, device="cuda")
     mpix = out * out / 1e6
     t_noise = best_of(lambda: estimate_noise(lr), repeat)
+    plan = make_plan(lr.shape, lr.dtype, scale)
+    fills = fill_values([float(lr.min())], [float(lr.max())])
+    t_range = best_of(lambda: _spike_free_range(_to_work(lr, None), plan, fills), repeat)
     rows = []
     for prec in PRECISIONS:
         dtype = getattr(torch, prec)
@@ -118,6 +125,7 @@ def target_rows(out: int, scale: float, repeat: int) -> list[dict]:
                 "rescale MPix/s": mpix / t_res,
                 "rescale / network": t_net / t_res,
                 "noise estimate ms": 1e3 * t_noise,
+                "range pass ms": 1e3 * t_range,
             }
         )
     return rows

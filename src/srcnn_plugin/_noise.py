@@ -96,7 +96,9 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0, fill=None) -> np.
         if plan.mix is not None:
             crops = [c @ plan.mix.T for c in crops]
         measure = estimate_poisson_gaussian if noise == "poisson" else estimate_noise
-        fill = np.full((crops[0].shape[-1], 0), np.nan) if fill is None else np.asarray(fill)
+        if fill is None or plan.mix is not None:  # mixed channels: no fill (photographs)
+            fill = np.full((crops[0].shape[-1], 0), np.nan)
+        fill = np.asarray(fill, np.float64)
 
         def level(plane, values):
             return measure(plane, ignore=any_fill(plane, values)[0])
