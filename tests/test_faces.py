@@ -162,3 +162,27 @@ def test_shot_noise_option_reaches_every_face(rng, tmp_path):
     assert main([*argv, "--noise", "poisson:2,10,1.5", "--overwrite"]) == 0
     got = tifffile.imread(tmp_path / "o" / "shot_x2.tif")
     assert_array_equal(got, restore_dtype(stated, np.uint16))
+
+
+def test_every_face_explains_what_rescale_explains(vol, tmp_path, caplog):
+    import logging
+
+    from srcnn_plugin import explain
+    from srcnn_plugin.cli import explain_line
+    from srcnn_plugin.opencv import DnnSuperResImpl
+
+    vol = vol.copy()
+    vol[:, :, :6] = 0  # a zero fill, found by every face
+    want = explain(vol, (1, 2, 2))
+    assert want["channels"][0]["fill"] == [0.0]
+    assert Upscaler((1, 2, 2)).explain(vol) == want
+    sr = DnnSuperResImpl()
+    sr.setModel("srcnn", 2)
+    assert sr.explain(vol[0]) == explain(vol[0], 2)
+    src = tmp_path / "v.tif"
+    tifffile.imwrite(src, vol, metadata={"axes": "ZYX"})
+    with caplog.at_level(logging.INFO, logger="srcnn_plugin"):
+        assert (
+            main(["upscale", str(src), "-s", "1", "2", "2", "-o", str(tmp_path / "o"), "-v"]) == 0
+        )
+    assert f"v.tif: {explain_line(want)}" in caplog.text

@@ -405,3 +405,40 @@ def test_a_zero_fill_leaves_the_data_alone(cells, dtype):
     inside = ndi.binary_erosion(ndi.zoom(fill, 2, order=0), square, iterations=4, border_value=1)
     assert (out[inside] == 0).all()
     assert out.min() >= min(img.min(), 0)
+
+
+def test_explain_reports_what_rescale_tells_the_network(cells):
+    """The record: model, ranges (hot pixel and fill left out), fill, measured noise."""
+    from srcnn_plugin import explain
+
+    rng = np.random.default_rng(7)
+    img = np.round(cells * 3000 + 2000 + rng.normal(0, 25, cells.shape)).astype(np.uint16)
+    img[:, :40] = 0  # a zero-filled border
+    img[100, 150] = 60000  # a hot pixel
+    info = explain(img, 2)
+    assert info["super_resolved"] and info["model"] == "srcnn-acq-9-5-5-x2"
+    assert info["passes"] == 2 and info["factor"] == 2.0 and info["psf_sigma"] == 0.0
+    (ch,) = info["channels"]
+    assert ch["full_range"] == [0.0, 60000.0] and ch["fill"] == [0.0]
+    assert 1900 < ch["range"][0] and ch["range"][1] < 5100
+    assert 20 < ch["noise"] < 40  # the level the model is told, before its calibration
+    # Stating the measured level reproduces the automatic result.
+    assert_allclose(rescale(img, 2, noise=ch["noise"]), rescale(img, 2), rtol=1e-6, atol=1e-9)
+    shot = explain(img, 2, noise="poisson")["channels"][0]["noise"]
+    assert len(shot) == 2 and shot[0] >= 0
+    assert explain(img, 2, model="paper")["channels"][0].get("noise") is None
+    assert explain(img, (2, 1))["factor"] == 2.0
+    assert not explain(np.zeros(8), 2)["super_resolved"]
+    with pytest.raises(ValueError, match="explain does not adapt"):
+        explain(img, 2, adapt=True)
+    with pytest.raises(TypeError, match="Unknown option"):
+        explain(img, 2, preserve_range=True)
+
+
+def test_explain_of_dask_equals_numpy(cells):
+    da = pytest.importorskip("dask.array")
+    from srcnn_plugin import explain
+
+    img = (cells * 1000).astype(np.uint16)
+    img[:50] = 0
+    assert explain(da.from_array(img, chunks=64), 2) == explain(img, 2)

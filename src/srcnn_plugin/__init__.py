@@ -6,7 +6,7 @@ functions that need them.
 
 from ._adapt import AdaptationWarning, AdaptSettings
 from ._isotropic import isotropic
-from ._rescale import rescale
+from ._rescale import explain, rescale
 from ._transform import Upscaler
 from .models.registry import list_models, model_info
 
@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "rescale",
+    "explain",
     "Upscaler",
     "isotropic",
     "AdaptSettings",

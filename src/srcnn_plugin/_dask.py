@@ -137,6 +137,14 @@ def _block(xblk, job, tp):
     return out
 
 
+def prepare_dask(image, plan: RescalePlan, options: Options):
+    """``(xw, job)``: the lazy work-layout input and its `TileJob` (statistics computed)."""
+    xw = _work_view(image, plan.channel_axis)
+    lo0, hi0 = _minmax(xw, None)
+    xw = _pre_resample_lazy(xw, plan)
+    return xw, prepare_job(plan, xw, lo0, hi0, _minmax, options, _spike_free_range)
+
+
 def rescale_dask(image, plan: RescalePlan, options: Options):
     """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes).
 
@@ -144,13 +152,10 @@ def rescale_dask(image, plan: RescalePlan, options: Options):
     """
     import dask.array as da
 
-    xw = _work_view(image, plan.channel_axis)
-    lo0, hi0 = _minmax(xw, None)
-    xw = _pre_resample_lazy(xw, plan)
     if plan.plane is None:
         out = drain(rescale_steps(np.asarray(image), plan, options))
         return da.from_array(out, chunks=image.chunksize)
-    job = prepare_job(plan, xw, lo0, hi0, _minmax, options, _spike_free_range)
+    xw, job = prepare_dask(image, plan, options)
     p, q = plan.plane
     halo = job.engine().halo
     ry = axis_resampler(xw.shape[p], plan.work_out[p])

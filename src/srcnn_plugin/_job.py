@@ -30,7 +30,15 @@ from ._plan import (
 from ._tiling import axis_resampler, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_noise, check_psf_sigma
 
-__all__ = ["TileJob", "prepare_job", "rescale_steps", "tile_boxes", "drain"]
+__all__ = [
+    "TileJob",
+    "prepare_job",
+    "prepare_numpy",
+    "describe",
+    "rescale_steps",
+    "tile_boxes",
+    "drain",
+]
 
 # Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
 # tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
@@ -357,33 +365,107 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     )
 
 
+def prepare_numpy(image, plan: RescalePlan, options: Options):
+    """``(x, lo0, hi0, job)`` for a NumPy image: work layout, range, the `TileJob`.
+
+    ``x`` is the work-layout input, resampled along the axes outside the
+    plane; ``job`` is ``None`` when there is no plane to super-resolve.
+    """
+    x = _to_work(np.asarray(image), plan.channel_axis)
+    lo0, hi0 = _mixed_minmax(x, None)
+    check_finite_range(lo0, hi0)
+    x = _pre_resample(x, plan)
+    if plan.plane is None:
+        return x, lo0, hi0, None
+    return x, lo0, hi0, prepare_job(plan, x, lo0, hi0, _mixed_minmax, options)
+
+
+def describe(job: TileJob | None, plan: RescalePlan) -> dict:
+    """What ``rescale`` tells the network for this job, in the image's own units.
+
+    The record [explain][srcnn_plugin.explain] returns: the model, its
+    factor, device, precision, passes and tile side; the PSF it is told
+    (output pixels); and per (network) channel whether the network refines
+    it, the range it is normalised over (``range``: without isolated
+    spikes and flat fill where they stick out) and the full range, the flat
+    fill values found, and the noise it is told: a standard deviation, or a
+    variance line ``[a, b]`` (``variance = a * intensity + b``) for shot
+    noise, before the model's calibration (``noise_gain``), so passing it
+    back as ``noise=`` gives the same result. Values are stored values
+    (``preserve_range`` does not apply); with ``color_mode='ycbcr'`` the
+    channels are Y, Cb and Cr.
+    """
+    out = {"super_resolved": job is not None, "color_mode": "channels"}
+    if job is None:
+        return out
+    from .models.registry import noise_gain
+
+    p, q = plan.plane
+    factor = max(plan.work_out[p] / plan.work_in[p], plan.work_out[q] / plan.work_in[q])
+    model = job.model
+    out.update(
+        model=model if isinstance(model, str) else str(getattr(model, "source", model)),
+        factor=float(factor),
+        device=str(job.device),
+        precision=job.precision,
+        passes=int(job.passes),
+        tile=int(job.tile),
+        psf_sigma=None if job.blur is None else float(job.blur) * factor,
+    )
+    if plan.mix is not None:
+        out["color_mode"] = "ycbcr"
+    scale, offset = model_affine(job.lo, job.span)
+    g = noise_gain(model)
+    channels = []
+    for k in range(len(job.lo)):
+        ch = {
+            "refined": bool(job.active[k]),
+            "range": [float(job.lo[k]), float(job.lo[k] + job.span[k])],
+        }
+        if plan.mix is None:
+            ch["full_range"] = [float(job.lo0[k]), float(job.hi0[k])]
+            ch["fill"] = [v for c, v in job.fills if c == k]
+        if job.noise is not None:
+            level = np.asarray(job.noise[k], np.float64)
+            if level.ndim == 0:
+                ch["noise"] = float(level / (scale[k] * g))
+            else:  # the variance line, back from the network's units
+                a_n, b_n = level / g**2
+                a = a_n / scale[k]
+                ch["noise"] = [float(a), float((b_n + a_n * offset[k]) / scale[k] ** 2)]
+        channels.append(ch)
+    out["channels"] = channels
+    return out
+
+
 def rescale_steps(
     image: np.ndarray,
     plan: RescalePlan,
     options: Options | None = None,
     *,
     out: np.ndarray | None = None,
+    record: dict | None = None,
 ) -> Iterator[tuple[int, int]]:
     """Generator doing the work of ``rescale``; yields ``(done, total)`` per tile.
 
     The result is the generator's return value (``StopIteration.value``).
-    Closing the generator early cancels the work between two tiles.
+    Closing the generator early cancels the work between two tiles. A
+    ``record`` dict is filled with [describe][srcnn_plugin._job.describe]'s
+    record of the job before the first tile.
     """
     from ._engine import is_out_of_memory
 
     options = options or Options()
-    x = _to_work(np.asarray(image), plan.channel_axis)
-    lo0, hi0 = _mixed_minmax(x, None)
-    check_finite_range(lo0, hi0)
-    x = _pre_resample(x, plan)
+    x, lo0, hi0, job = prepare_numpy(image, plan, options)
+    if record is not None:
+        record.update(describe(job, plan))
     if out is None:
         out = np.empty(plan.out_shape, plan.out_dtype)
     out_w = _to_work(out, plan.channel_axis)
-    if plan.plane is None:
+    if job is None:
         _fill_without_plane(x, out_w, plan, lo0, hi0, options.clip)
         yield (1, 1)
         return out
-    job = prepare_job(plan, x, lo0, hi0, _mixed_minmax, options)
     engine = job.engine()
     order = _plane_order(plan)
     xs, os_ = x.transpose(order), out_w.transpose(order)

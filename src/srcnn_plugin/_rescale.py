@@ -20,6 +20,8 @@ from ._plan import COLOR_MODES, RescalePlan, make_plan, plane_factor
 __all__ = [
     "rescale",
     "rescale_with",
+    "explain",
+    "explain_with",
     "rescale_steps",
     "RescalePlan",
     "make_plan",
@@ -315,6 +317,81 @@ def rescale_with(
 
         return rescale_dask(arr, plan, options)
     return drain(rescale_steps(arr, plan, options), progress)
+
+
+def explain(
+    image,
+    scale: float | Sequence[float],
+    *,
+    channel_axis: int | None = None,
+    color_mode: str = "channels",
+    **options,
+) -> dict:
+    """What [rescale][srcnn_plugin.rescale] would tell the network, without running it.
+
+    The automatic settings made visible: the model the choice rule picks,
+    the range each channel is normalised over (isolated hot or dead pixels
+    and flat zero fill left out where they stick out), the fill found, the
+    noise measured with ``noise='auto'`` (or ``'poisson'``) and the PSF.
+    Only the statistics are computed (a dask array's are computed now).
+    Pass a channel's measured ``noise`` back to ``rescale`` (``noise=...``)
+    to process a series of images with one level.
+
+    Parameters
+    ----------
+    image, scale, channel_axis, color_mode
+        As for [rescale][srcnn_plugin.rescale].
+    **options
+        ``rescale``'s computing options (``model``, ``device``,
+        ``precision``, ``tile_size``, ``noise``, ``psf_sigma``, ``ensemble``,
+        ...; see [Options][srcnn_plugin._options.Options]).
+
+    Returns
+    -------
+    dict
+        ``super_resolved`` (False when no plane grows; nothing else then),
+        ``model``, ``factor``, ``device``, ``precision``, ``passes``,
+        ``tile``, ``psf_sigma`` (output pixels; ``None`` for models that
+        take none), ``color_mode`` and ``channels``: per channel
+        ``refined``, ``range``, ``full_range``, ``fill`` (values) and
+        ``noise`` (a standard deviation, or ``[a, b]`` of
+        ``variance = a * intensity + b``), all in the image's stored units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> img = (1000 + rng.normal(0, 20, (64, 64))).astype(np.uint16)
+    >>> img[:, :20] = 0  # a zero-filled border, as registration leaves it
+    >>> info = explain(img, 2)
+    >>> info["model"], info["channels"][0]["fill"]
+    ('srcnn-acq-9-5-5-x2', [0.0])
+    >>> info["channels"][0]["range"][0] > 900, round(info["channels"][0]["noise"] / 20, 1)
+    (True, 1.0)
+    """
+    opts = Options.from_kwargs(options)
+    return explain_with(image, scale, opts, channel_axis=channel_axis, color_mode=color_mode)
+
+
+def explain_with(image, scale, options: Options, *, channel_axis=None, color_mode="channels"):
+    """[explain][srcnn_plugin.explain] with the computing options as one object (every face)."""
+    from ._job import describe, prepare_numpy
+
+    if options.adapt:
+        raise ValueError(
+            "explain does not adapt: leave adapt unset, or adapt first (Upscaler(...).adapt"
+            "(image)) and call that Upscaler's explain."
+        )
+    lazy = _is_dask(image)
+    arr = image if lazy else np.asarray(image)
+    plan = make_plan(arr.shape, arr.dtype, scale, channel_axis=channel_axis, color_mode=color_mode)
+    if plan.plane is None:
+        return describe(None, plan)
+    if lazy:
+        from ._dask import prepare_dask
+
+        return describe(prepare_dask(arr, plan, options)[1], plan)
+    return describe(prepare_numpy(arr, plan, options)[3], plan)
 
 
 def _is_dask(obj) -> bool:

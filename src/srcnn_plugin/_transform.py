@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._device import resolve_device
 from ._engine import PRECISIONS
 from ._options import Options
-from ._rescale import COLOR_MODES, rescale_with
+from ._rescale import COLOR_MODES, explain_with, rescale_with
 from ._validation import check_scale
 
 __all__ = ["Upscaler"]
@@ -110,6 +110,16 @@ class Upscaler:
         # image's plane), so the Upscaler and rescale always agree.
         image_kw = {k: v for k, v in self.options.items() if k in _IMAGE_KEYWORDS}
         return rescale_with(image, self.scale, self._compute_options(), **image_kw)
+
+    def explain(self, image) -> dict:
+        """What calling this Upscaler on ``image`` would tell the network.
+
+        See [explain][srcnn_plugin.explain]: the model chosen, each channel's
+        range, fill and measured noise, without running the network.
+        """
+        keys = ("channel_axis", "color_mode")  # the record is in stored units either way
+        image_kw = {k: v for k, v in self.options.items() if k in keys}
+        return explain_with(image, self.scale, self._compute_options(), **image_kw)
 
     def _compute_options(self, **changes) -> Options:
         """The engine's ``Options`` of this Upscaler (its model, device, precision, ...)."""

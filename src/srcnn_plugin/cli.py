@@ -351,25 +351,70 @@ def _isotropic_file(img, ch, z_factor: float, args):
 
 
 def _rescale_file(img, ch, factors, spatial, color, src, args):
-    from ._rescale import rescale
+    from ._rescale import explain, rescale
 
-    return rescale(
-        img.data,
-        [factors[a] for a in spatial],
+    compute = dict(
         channel_axis=ch,
-        preserve_range=True,
         model=args.model,
         device=args.device,
         tile_size=args.tile_size,
         color_mode=color,
         precision=args.precision,
-        progress=_tile_progress(args, img.data, factors, src.name),
         symmetric=not args.fast,
         ensemble=args.ensemble,
         noise=args.noise,
         psf_sigma=args.psf_sigma,
-        adapt=_adapt_setting(args),
     )
+    scale = [factors[a] for a in spatial]
+    if args.verbose and not args.adapt:  # what the automatic settings measured
+        log.info("%s: %s", src.name, explain_line(explain(img.data, scale, **compute)))
+    return rescale(
+        img.data,
+        scale,
+        preserve_range=True,
+        progress=_tile_progress(args, img.data, factors, src.name),
+        adapt=_adapt_setting(args),
+        **compute,
+    )
+
+
+def explain_line(info: dict) -> str:
+    """One line of [explain][srcnn_plugin.explain]'s record, as ``upscale -v`` prints it.
+
+    Examples
+    --------
+    >>> info = {"super_resolved": True, "model": "m", "factor": 2.0, "passes": 2,
+    ...         "device": "cpu", "psf_sigma": 0.0, "color_mode": "channels",
+    ...         "channels": [{"refined": True, "range": [100.0, 900.0],
+    ...                       "full_range": [0.0, 900.0], "fill": [0.0], "noise": 12.5}]}
+    >>> explain_line(info)
+    'm (x2, 2 passes, cpu, PSF 0); channel 0: range 100-900 of 0-900, fill 0, noise 12.5'
+    """
+    if not info["super_resolved"]:
+        return "no plane grows: spline resampling only"
+    head = f"{info['model']} (x{info['factor']:g}, {info['passes']} passes, {info['device']}"
+    if info["psf_sigma"] is not None:
+        head += f", PSF {info['psf_sigma']:g}"
+    parts = [head + ")"]
+    names = "Y Cb Cr A".split() if info["color_mode"] == "ycbcr" else None
+    for k, ch in enumerate(info["channels"]):
+        text = f"{names[k] if names else f'channel {k}'}: "
+        lo, hi = ch["range"]
+        text += f"range {lo:.6g}-{hi:.6g}"
+        if "full_range" in ch and ch["full_range"] != ch["range"]:
+            text += " of {:.6g}-{:.6g}".format(*ch["full_range"])
+        if ch.get("fill"):
+            text += ", fill " + " ".join(f"{v:g}" for v in ch["fill"])
+        if "noise" in ch:
+            noise = ch["noise"]
+            if isinstance(noise, float):
+                text += f", noise {noise:.4g}"
+            else:
+                text += ", noise line {:.4g} {:.4g}".format(*noise)
+        if not ch["refined"]:
+            text += " (not refined)"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def _check_model(m) -> None:

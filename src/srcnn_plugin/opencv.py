@@ -33,7 +33,7 @@ import numpy as np
 from ._color import auto_color_mode
 from ._dtype import restore_dtype
 from ._options import Options
-from ._rescale import rescale_with
+from ._rescale import explain_with, rescale_with
 
 __all__ = [
     "DnnSuperResImpl",
@@ -115,6 +115,17 @@ def _upsample_bgr(img, scale, options: Options) -> np.ndarray:
         # (H, W, 1) comes back as (H, W), as cv2 returns it.
         out = rescale_with(img.reshape(img.shape[:2]), scale, options, preserve_range=True)
     return restore_dtype(out, img.dtype)
+
+
+def _explain_bgr(img, scale, options: Options) -> dict:
+    """[explain][srcnn_plugin.explain] of the call ``_upsample_bgr`` makes (RGB order inside)."""
+    img = _check_image(img)
+    n_ch = 1 if img.ndim == 2 else img.shape[2]
+    color = auto_color_mode(n_ch, rgb=True)
+    if color == "ycbcr":
+        order = [2, 1, 0] + ([3] if n_ch == 4 else [])
+        return explain_with(img[..., order], scale, options, channel_axis=-1, color_mode=color)
+    return explain_with(img.reshape(img.shape[:2]), scale, options)
 
 
 class DnnSuperResImpl:
@@ -257,9 +268,23 @@ class DnnSuperResImpl:
             raise SuperResStateError(
                 "upsample() called before setModel(); call sr.setModel('srcnn', scale) first."
             )
+        return _into(_upsample_bgr(img, self._scale, self._options()), result)
+
+    def explain(self, img) -> dict:
+        """What ``upsample(img)`` would tell the network (see [explain][srcnn_plugin.explain]).
+
+        Not part of OpenCV's interface: the model chosen, each channel's
+        range, fill and measured noise, without running the network.
+        """
+        if self._algo is None:
+            raise SuperResStateError(
+                "explain() called before setModel(); call sr.setModel('srcnn', scale) first."
+            )
+        return _explain_bgr(img, self._scale, self._options())
+
+    def _options(self) -> Options:
         model = self._weights if self._weights is not None else _FAMILY_OF[self._algo]
-        options = Options(model=model, device=self._device, precision=self._precision)
-        return _into(_upsample_bgr(img, self._scale, options), result)
+        return Options(model=model, device=self._device, precision=self._precision)
 
     def upsampleMultioutput(self, img, imgs_new, scale_factors, node_names):  # noqa: N802
         """Not available: SRCNN has a single output."""

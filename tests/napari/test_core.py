@@ -95,3 +95,13 @@ def test_adapt_layer_reads_the_layer_as_upscale_does(cells):
     stack = napari.layers.Image(np.stack([cells[:64, :64]] * 3))
     with pytest.raises(ValueError, match="above 1"):
         next(iter_adapt_layer(stack, 1))
+
+
+def test_output_layer_records_what_the_network_was_told(cells):
+    from srcnn_plugin import explain
+
+    img = (cells * 4095).astype(np.uint16)
+    img[:, :30] = 0
+    ((_, kw, _),) = upscale_layer(napari.layers.Image(img), 2)
+    record = kw["metadata"]["srcnn_plugin"]["explain"]
+    assert record == explain(img, 2) and record["channels"][0]["fill"] == [0.0]

@@ -16,7 +16,7 @@ import numpy as np
 from .._color import auto_color_mode
 from .._dtype import restore_dtype
 from .._options import Options
-from .._rescale import _is_dask, make_plan, rescale_steps, rescale_with
+from .._rescale import _is_dask, explain_with, make_plan, rescale_steps, rescale_with
 
 __all__ = [
     "overlay_geometry",
@@ -116,6 +116,7 @@ def iter_upscale_layer(
     ch = -1 if layer.rgb else None
     color = auto_color_mode(data.shape[-1] if layer.rgb else 1, rgb=layer.rgb)
     if _is_dask(data):
+        record = explain_with(data, factors, opts, channel_axis=ch, color_mode=color)
         out = rescale_with(data, factors, opts, channel_axis=ch, preserve_range=True,
                            color_mode=color)  # fmt: skip
         yield (1, 1)
@@ -124,14 +125,17 @@ def iter_upscale_layer(
         plan = make_plan(
             arr.shape, arr.dtype, factors, channel_axis=ch, preserve_range=True, color_mode=color
         )
-        out = yield from rescale_steps(arr, plan, opts)
+        record = {}
+        out = yield from rescale_steps(arr, plan, opts, record=record)
     if keep_dtype:
         out = restore_dtype(out, data.dtype)
     in_shape = [n for i, n in enumerate(data.shape) if not (layer.rgb and i == data.ndim - 1)]
     out_shape = [n for i, n in enumerate(out.shape) if not (layer.rgb and i == out.ndim - 1)]
     exact = [o / i for o, i in zip(out_shape, in_shape)]
     scale, translate = overlay_geometry(layer.scale, layer.translate, exact)
-    return [(out, _layer_kwargs(layer, scale, translate, float(factor)), "image")]
+    kwargs = _layer_kwargs(layer, scale, translate, float(factor))
+    kwargs["metadata"]["srcnn_plugin"]["explain"] = record  # what the network was told
+    return [(out, kwargs, "image")]
 
 
 def iter_upscale_layers(layers, factor: float, **kwargs) -> Iterator[tuple[int, int]]:
