@@ -26,7 +26,9 @@ hot pixels at 10x the range in the recorded image, scored away from them.
 ``--fill`` adds those rows with a zero fill in the recorded image, as
 registration or deskewing leaves it (a wedge over up to 30 % of the width and
 4 rows at the top, with a one-pixel fringe at half the data's value), scored
-more than 4 input pixels away from it.
+more than 4 input pixels away from it; ``--clipped`` those rows with the
+recording's 60th percentile subtracted and clipped at 0, the ground truth
+alike (background subtraction: exactly-zero backgrounds).
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ def run(
     hot_pixels: int = 0,
     only_hot: bool = False,
     fill: bool = False,
+    clipped: bool = False,
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -134,15 +137,17 @@ def run(
         s = int(s) if float(s).is_integer() else float(s)
         key = s if isinstance(s, int) else round(1000 * s)  # seeds take integers
         shot = [Degradation("binning", psf=s / 2, photons=p) for p in photons]
-        recordings = [(deg, 0, False) for deg in validation_degradations(s) + shot]
+        recordings = [(deg, 0, "") for deg in validation_degradations(s) + shot]
         if only_hot:
             recordings = []
-        # binning, and the PSF + binning + 1 % noise, with hot pixels or a fill
+        # binning, and the PSF + binning + 1 % noise, with hot pixels, a fill or clipping
         if hot_pixels:
-            recordings += [(validation_degradations(s)[k], hot_pixels, False) for k in (1, 3)]
+            recordings += [(validation_degradations(s)[k], hot_pixels, "") for k in (1, 3)]
         if fill:
-            recordings += [(validation_degradations(s)[k], 0, True) for k in (1, 3)]
-        for deg, n_hot, filled in recordings:
+            recordings += [(validation_degradations(s)[k], 0, "fill") for k in (1, 3)]
+        if clipped:
+            recordings += [(validation_degradations(s)[k], 0, "clipped") for k in (1, 3)]
+        for deg, n_hot, extra in recordings:
             runs = [(m or "default", dict(model=m)) for m in models]
             first = models[0]  # the stated and sweep columns run the first model spec
             if stated:
@@ -161,8 +166,12 @@ def run(
                 keep = None
                 if n_hot:
                     lr, keep = add_hot_pixels(lr, n_hot, s, np.random.default_rng([i, key, 1]))
-                if filled:
+                if extra == "fill":
                     lr, keep = add_fill(lr, s)
+                if extra == "clipped":  # background subtracted and clipped, truth alike
+                    floor = np.percentile(lr, 60)
+                    lr, hr = np.clip(lr - floor, 0, None), np.clip(hr - floor, 0, None)
+                    span = float(hr.max() - hr.min())
                 spline = sk_rescale(lr, s, order=3, mode="reflect", preserve_range=True)
                 ref = psnr(hr, spline, math.ceil(s), span, keep)
                 base.append(ref)
@@ -173,7 +182,7 @@ def run(
                     up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, math.ceil(s), span, keep) - ref)
             name = str(deg) + (f" + {n_hot} hot pixel{'s' * (n_hot > 1)}" if n_hot else "")
-            name += " + zero fill" if filled else ""
+            name += {"": "", "fill": " + zero fill", "clipped": " + background clipped"}[extra]
             row = {"scale": f"x{s:g}", "degradation": name, "spline dB": np.mean(base)}
             for label, _ in runs:
                 g = np.array(gains[label])
@@ -239,13 +248,20 @@ def main(argv=None):
     ap.add_argument(
         "--only-hot",
         action="store_true",
-        help="with --hot-pixels or --fill: only their rows",
+        help="with --hot-pixels, --fill or --clipped: only their rows",
     )
     ap.add_argument(
         "--fill",
         action="store_true",
         help="also record the binning and PSF + binning + 1 %% rows with a zero-filled "
         "wedge and border (registration, deskewing), scored away from it",
+    )
+    ap.add_argument(
+        "--clipped",
+        action="store_true",
+        help="also record the binning and PSF + binning + 1 %% rows background-subtracted "
+        "(the recording's 60th percentile) and clipped at 0, the truth alike: exactly-zero "
+        "backgrounds",
     )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
@@ -263,6 +279,7 @@ def main(argv=None):
         args.hot_pixels,
         args.only_hot,
         args.fill,
+        args.clipped,
     )
     print(markdown(rows))
 
