@@ -168,7 +168,7 @@ def test_every_face_explains_what_rescale_explains(vol, tmp_path, caplog):
     import logging
 
     from srcnn_plugin import explain
-    from srcnn_plugin.cli import explain_line
+    from srcnn_plugin._job import describe_line
     from srcnn_plugin.opencv import DnnSuperResImpl
 
     vol = vol.copy()
@@ -185,4 +185,4 @@ def test_every_face_explains_what_rescale_explains(vol, tmp_path, caplog):
         assert (
             main(["upscale", str(src), "-s", "1", "2", "2", "-o", str(tmp_path / "o"), "-v"]) == 0
         )
-    assert f"v.tif: {explain_line(want)}" in caplog.text
+    assert f"v.tif: {describe_line(want)}" in caplog.text

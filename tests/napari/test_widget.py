@@ -47,6 +47,9 @@ def test_widget_upscales_layer(make_napari_viewer, qtbot, cells):
     assert tuple(out.contrast_limits) == tuple(src.contrast_limits)
     assert widget.progress.value == widget.progress.max > 1
     assert len(ticks) > 0  # the event loop kept running during the work
+    # What the network was told: in the layer's metadata, and on the status line's hover.
+    assert out.metadata["srcnn_plugin"]["explain"]["model"] == "srcnn-acq-9-5-5-x2"
+    assert "noise" in widget.status.tooltip
 
 
 def test_cancel_stops_work(make_napari_viewer, qtbot, cells):

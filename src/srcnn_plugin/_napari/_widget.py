@@ -529,8 +529,13 @@ class SRCNNWidget(Container):
         self.progress.value = done
 
     def _on_done(self, layer_data):
+        from .._job import describe_line
+
         for data, kwargs, _ in layer_data or []:
             self._viewer.add_image(data, **kwargs)
+            record = kwargs.get("metadata", {}).get("srcnn_plugin", {}).get("explain")
+            if record:  # what the network was told, on hover
+                self.status.tooltip = describe_line(record)
         self.status.value = "done"
 
     def _on_error(self, exc):
