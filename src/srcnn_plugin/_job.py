@@ -90,6 +90,7 @@ class TileJob:
     blur: float | None = None
     narrowed: tuple[bool, ...] = ()
     fills: tuple[tuple[int, float], ...] = ()
+    hi: np.ndarray | None = None  # the top of the range (lo + span, except constant channels)
 
     def groups(self, planes: list) -> list[list]:
         """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
@@ -363,6 +364,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
         blur,
         narrowed,
         tuple((int(c), float(fill[c, k])) for c, k in zip(*np.nonzero(~np.isnan(fill)))),
+        np.asarray(hi, np.float64),
     )
 
 
@@ -421,7 +423,7 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
     for k in range(len(job.lo)):
         ch = {
             "refined": bool(job.active[k]),
-            "range": [float(job.lo[k]), float(job.lo[k] + job.span[k])],
+            "range": [float(job.lo[k]), float(job.hi[k])],
         }
         if plan.mix is None:
             ch["full_range"] = [float(job.lo0[k]), float(job.hi0[k])]
