@@ -346,8 +346,11 @@ def test_a_hot_pixel_leaves_the_rest_of_the_image_alone(cells, model, dtype):
     Away from it the result is the clean image's; the pixel itself comes
     through (bicubic-upsampled), not clipped away. A dead pixel (0) too.
     """
-    # A plateau at the top (a plateau at the minimum would be a fill, see below).
+    # A near-plateau at the top: a checkerboard of one count keeps it from being flat
+    # (a flat one at the maximum is a saturated plateau, one at the minimum a fill;
+    # both are tested below).
     img = np.minimum(cells, np.quantile(cells, 0.99)) * 2000 + 600
+    img = np.round(img) + np.indices(img.shape).sum(axis=0) % 2
     img = img.astype(dtype)
     hot = img.copy()
     hot[50, 60] = 20 * img.max()
@@ -442,3 +445,21 @@ def test_explain_of_dask_equals_numpy(cells):
     img = (cells * 1000).astype(np.uint16)
     img[:50] = 0
     assert explain(da.from_array(img, chunks=64), 2) == explain(img, 2)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_saturated_plateau_stays_saturated_and_in_the_range(lazy):
+    """A flat region at the maximum is data (the range keeps it) and stays exactly there."""
+    rng = np.random.default_rng(0)
+    img = np.clip(np.round(1000 + 300 * rng.random((96, 96))), 0, 4095).astype(np.uint16)
+    img[30:70, 30:70] = 4095  # over-exposed
+    arr = img
+    if lazy:
+        arr = pytest.importorskip("dask.array").from_array(img, chunks=40)
+    out = rescale(arr, 2, preserve_range=True)
+    out = np.asarray(out)
+    assert (out[66:134, 66:134] == 4095).all()  # every bicubic tap saturated
+    from srcnn_plugin import explain
+
+    (ch,) = explain(arr, 2)["channels"]
+    assert ch["saturated"] and ch["fill"] == [] and ch["range"] == [1000.0, 4095.0]

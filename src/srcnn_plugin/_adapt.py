@@ -288,6 +288,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
         MODEL_RANGE,
         any_fill,
         fill_values,
+        flat_values,
         model_affine,
         network_range,
         spike_free_minmax,
@@ -332,8 +333,10 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     fills = [None] * stack.shape[1]
     if plan.mix is None:  # spikes and fill do not set the contrast (as in rescale), nor are learnt
         values = fill_values(lo0, hi0)
-        fills = [any_fill(stack[:, c], values[c])[0] for c in range(stack.shape[1])]
-        free = np.array([spike_free_minmax(stack[:, c], f) for c, f in enumerate(fills)])
+        ranged = [any_fill(stack[:, c], values[c])[0] for c in range(stack.shape[1])]
+        free = np.array([spike_free_minmax(stack[:, c], f) for c, f in enumerate(ranged)])
+        flats = flat_values(lo0, hi0)  # fill and saturation: left out of the noise
+        fills = [any_fill(stack[:, c], flats[c])[0] for c in range(stack.shape[1])]
         lo, hi = network_range(lo0, hi0, free[:, 0], free[:, 1])
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)

@@ -42,7 +42,7 @@ def _minmax(xw, mix):
     return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
 
-def _spike_free_range(xw, plan, fills=None):
+def _spike_free_range(xw, plan, fills=None, keep=()):
     """``_plan._spike_free_range`` of a dask array: blocks see their in-plane neighbours.
 
     Two ``map_overlap`` passes: the fill masks (``_dtype.fill_mask``, each
@@ -60,6 +60,7 @@ def _spike_free_range(xw, plan, fills=None):
     n = xw.shape[c]
     fills = np.full((n, 0), np.nan) if fills is None else np.asarray(fills, np.float64)
     k = fills.shape[1]
+    excluding = np.uint8(sum(1 << i for i in range(k) if i not in keep))
 
     def planes(a):  # (C, stack..., P, Q) view
         return np.moveaxis(a, (c, p, q), (0, -2, -1))
@@ -78,7 +79,8 @@ def _spike_free_range(xw, plan, fills=None):
         # array. The overlap gives the block's border pixels their neighbours (none
         # beyond the array); pixels of the overlap count no higher (and no lower)
         # than in their own block, so they change nothing.
-        both = [spike_free_minmax(pl, exclude=mk > 0) for pl, mk in zip(planes(a), planes(m))]
+        out = m & excluding  # the candidates whose fill leaves the range
+        both = [spike_free_minmax(pl, exclude=mk > 0) for pl, mk in zip(planes(a), planes(out))]
         lo, hi = np.array(both, np.float64).reshape(-1, 2).T
         bits = planes(m).reshape(n, -1)
         found = [((bits >> i) & 1).any(axis=1) for i in range(k)]

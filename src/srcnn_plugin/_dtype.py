@@ -19,6 +19,7 @@ __all__ = [
     "spike_free_minmax",
     "fill_mask",
     "fill_values",
+    "flat_values",
     "any_fill",
     "FILL_BLOCK",
     "FILL_MARGIN",
@@ -163,6 +164,23 @@ def fill_values(lo, hi) -> np.ndarray:
     """
     lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     return np.stack([lo, np.where((lo < 0) & (hi >= 0), 0.0, np.nan)], axis=-1)
+
+
+def flat_values(lo, hi) -> np.ndarray:
+    """`fill_values`, and a third column: each channel's maximum (saturation), ``(C, 3)``.
+
+    A saturated plateau is flat too: it carries no noise to measure and its
+    interior should stay exactly at the maximum, but it is data and stays in
+    the range (``_plan._spike_free_range(..., keep=(2,))``). NaN for a
+    constant channel.
+
+    Examples
+    --------
+    >>> flat_values([100.0], [4095.0])
+    array([[ 100.,   nan, 4095.]])
+    """
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+    return np.concatenate([fill_values(lo, hi), np.where(hi > lo, hi, np.nan)[:, None]], axis=1)
 
 
 def any_fill(planes: np.ndarray, values) -> tuple[np.ndarray | None, np.ndarray]:

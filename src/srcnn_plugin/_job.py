@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import MODEL_RANGE, fill_values, model_affine, network_range
+from ._dtype import MODEL_RANGE, flat_values, model_affine, network_range
 from ._dtype import work_dtype as work_type
 from ._options import Options
 from ._plan import (
@@ -68,8 +68,9 @@ class TileJob:
     marks channels normalised over their range without spikes or fill
     (``_dtype.network_range``): their values beyond it (the spikes) reach the
     output through the bicubic step only, not the network. ``fills`` lists
-    ``(channel, value)`` for each flat fill found (``_dtype.fill_mask``):
-    output pixels whose bicubic taps are all that fill get exactly its value.
+    ``(channel, value)`` for each flat region found (``_dtype.fill_mask``: a
+    fill, or a saturated plateau at the maximum): output pixels whose bicubic
+    taps are all in it get exactly its value.
     """
 
     plan: RescalePlan
@@ -307,8 +308,9 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     tile_size, memory_budget = options.tile_size, options.memory_budget
     fill = np.full((len(lo0), 1), np.nan)  # each channel's fill values (NaN: none)
     if plan.mix is None:
-        candidates = fill_values(lo0, hi0)
-        lo_free, hi_free, found = (spike_free or _spike_free_range)(x, plan, candidates)
+        candidates = flat_values(lo0, hi0)  # fill at the minimum or zero; saturation (kept)
+        spike_free = spike_free or _spike_free_range
+        lo_free, hi_free, found = spike_free(x, plan, candidates, keep=(2,))
         lo, hi = network_range(lo0, hi0, lo_free, hi_free)
         fill = np.where(found, candidates, np.nan)
     else:
@@ -391,7 +393,8 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
     (output pixels); and per (network) channel whether the network refines
     it, the range it is normalised over (``range``: without isolated
     spikes and flat fill where they stick out) and the full range, the flat
-    fill values found, and the noise it is told: a standard deviation, or a
+    fill values found, whether a saturated plateau (flat at the maximum) was
+    found, and the noise it is told: a standard deviation, or a
     variance line ``[a, b]`` (``variance = a * intensity + b``) for shot
     noise, before the model's calibration (``noise_gain``), so passing it
     back as ``noise=`` gives the same result. Values are stored values
@@ -427,7 +430,9 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
         }
         if plan.mix is None:
             ch["full_range"] = [float(job.lo0[k]), float(job.hi0[k])]
-            ch["fill"] = [v for c, v in job.fills if c == k]
+            top = float(job.hi0[k])
+            ch["fill"] = [v for c, v in job.fills if c == k and v != top]
+            ch["saturated"] = any(c == k and v == top for c, v in job.fills)
         if job.noise is not None:
             level = np.asarray(job.noise[k], np.float64)
             if level.ndim == 0:

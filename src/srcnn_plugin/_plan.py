@@ -163,7 +163,7 @@ def _mixed_minmax(x: np.ndarray, mix: np.ndarray | None, rows: int = 256):
 
 
 def _spike_free_range(
-    x: np.ndarray, plan: RescalePlan, fills=None, rows: int = 256
+    x: np.ndarray, plan: RescalePlan, fills=None, rows: int = 256, keep=()
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-channel range of ``x`` (work layout) without spikes and fill, and where fill is.
 
@@ -171,7 +171,9 @@ def _spike_free_range(
     single-pixel spikes (``_dtype.spike_free_minmax``) and without the flat
     fill at any of each channel's candidate values ``fills`` (``(C, n)``,
     NaN for none, see ``_dtype.fill_values`` and ``_dtype.fill_mask``);
-    ``found`` (``(C, n)``) marks the candidates that form a fill.
+    ``found`` (``(C, n)``) marks the candidates that form a fill. The
+    columns in ``keep`` (saturation, ``_dtype.flat_values``) are only found:
+    their flat regions stay in the range.
     Plane by plane, in bands of ``rows`` rows that each read one more row on
     either side (and the fill's reach beyond that, for its mask), so the
     extra memory is a few bands and memory-mapped inputs are read band by
@@ -201,7 +203,8 @@ def _spike_free_range(
                     if m is not None and m[b0 - m0 : b1 - m0].any():  # the band's own rows
                         m = m[b0 - m0 : b1 - m0]
                         found[c, k] = True
-                        mask = m if mask is None else mask | m
+                        if k not in keep:
+                            mask = m if mask is None else mask | m
                 a, b = spike_free_minmax(plane[b0:b1], exclude=mask)
                 lo[c], hi[c] = min(lo[c], a), max(hi[c], b)
     return lo, hi, found

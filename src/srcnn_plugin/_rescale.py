@@ -353,7 +353,8 @@ def explain(
         ``model``, ``factor``, ``device``, ``precision``, ``passes``,
         ``tile``, ``psf_sigma`` (output pixels; ``None`` for models that
         take none), ``color_mode`` and ``channels``: per channel
-        ``refined``, ``range``, ``full_range``, ``fill`` (values) and
+        ``refined``, ``range``, ``full_range``, ``fill`` (values),
+        ``saturated`` (a flat plateau at the maximum) and
         ``noise`` (a standard deviation, or ``[a, b]`` of
         ``variance = a * intensity + b``), all in the image's stored units.
 
