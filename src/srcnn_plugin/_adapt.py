@@ -286,9 +286,9 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     """
     from ._dtype import (
         MODEL_RANGE,
-        any_fill,
-        fill_values,
+        fill_mask,
         flat_values,
+        mask_union,
         model_affine,
         network_range,
         spike_free_minmax,
@@ -332,11 +332,13 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     lo, hi = lo0, hi0
     fills = [None] * stack.shape[1]
     if plan.mix is None:  # spikes and fill do not set the contrast (as in rescale), nor are learnt
-        values = fill_values(lo0, hi0)
-        ranged = [any_fill(stack[:, c], values[c])[0] for c in range(stack.shape[1])]
+        # Each candidate's mask once: fill (the first two) leaves the range; fill and
+        # saturation (the third) leave the noise.
+        flats = flat_values(lo0, hi0)
+        per = [[fill_mask(stack[:, c], v) for v in flats[c]] for c in range(stack.shape[1])]
+        ranged = [mask_union(m[:2]) for m in per]
+        fills = [mask_union(m) for m in per]
         free = np.array([spike_free_minmax(stack[:, c], f) for c, f in enumerate(ranged)])
-        flats = flat_values(lo0, hi0)  # fill and saturation: left out of the noise
-        fills = [any_fill(stack[:, c], flats[c])[0] for c in range(stack.shape[1])]
         lo, hi = network_range(lo0, hi0, free[:, 0], free[:, 1])
     span = np.where(hi > lo, hi - lo, 1.0)
     gain, offset = model_affine(lo, span)

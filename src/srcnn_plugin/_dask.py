@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import work_dtype as work_type
-from ._job import drain, prepare_job, rescale_steps
+from ._job import describe, drain, prepare_job, rescale_steps
 from ._options import Options
 from ._plan import RescalePlan, _plane_order, _pre_resample
 from ._tiling import axis_resampler, plan_tile, tile_bounds
@@ -69,7 +69,7 @@ def _spike_free_range(xw, plan, fills=None, keep=()):
         out = np.zeros(a.shape, np.uint8)
         for j, pl in enumerate(planes(a)):
             for i, value in enumerate(fills[j]):
-                m = None if np.isnan(value) else fill_mask(pl, value)
+                m = fill_mask(pl, value)  # None for NaN
                 if m is not None:
                     planes(out)[j] |= m.view(np.uint8) << i
         return out
@@ -147,17 +147,20 @@ def prepare_dask(image, plan: RescalePlan, options: Options):
     return xw, prepare_job(plan, xw, lo0, hi0, _minmax, options, _spike_free_range)
 
 
-def rescale_dask(image, plan: RescalePlan, options: Options):
+def rescale_dask(image, plan: RescalePlan, options: Options, record: dict | None = None):
     """Lazy [rescale][srcnn_plugin.rescale] of a dask array (see the module notes).
 
-    ``plan`` is ``rescale_with``'s (made from the array's shape and dtype).
+    ``plan`` is ``rescale_with``'s (made from the array's shape and dtype);
+    ``record`` as in ``rescale_steps``.
     """
     import dask.array as da
 
     if plan.plane is None:
-        out = drain(rescale_steps(np.asarray(image), plan, options))
+        out = drain(rescale_steps(np.asarray(image), plan, options, record=record))
         return da.from_array(out, chunks=image.chunksize)
     xw, job = prepare_dask(image, plan, options)
+    if record is not None:
+        record.update(describe(job, plan))
     p, q = plan.plane
     halo = job.engine().halo
     ry = axis_resampler(xw.shape[p], plan.work_out[p])

@@ -21,6 +21,7 @@ __all__ = [
     "fill_values",
     "flat_values",
     "any_fill",
+    "mask_union",
     "FILL_BLOCK",
     "FILL_MARGIN",
     "FILL_REACH",
@@ -84,7 +85,7 @@ def fill_mask(planes: np.ndarray, value) -> np.ndarray | None:
     pixels, so it also covers the fringe that an interpolating registration
     leaves between fill and data. Pixels beyond the border count as fill
     (a fill along the border is found to its edge). ``None`` when there is
-    no such block: noisy data, even dark photon counts with many zeros, does
+    no such block (or ``value`` is NaN): noisy data, even dark photon counts with many zeros, does
     not form one (a 5 x 5 block of zeros is a chance of 3e-8 where half the
     pixels are 0).
 
@@ -183,23 +184,24 @@ def flat_values(lo, hi) -> np.ndarray:
     return np.concatenate([fill_values(lo, hi), np.where(hi > lo, hi, np.nan)[:, None]], axis=1)
 
 
-def any_fill(planes: np.ndarray, values) -> tuple[np.ndarray | None, np.ndarray]:
-    """``(mask, found)``: the union of `fill_mask` over ``values`` (NaN skipped), and which.
+def any_fill(planes: np.ndarray, values) -> np.ndarray | None:
+    """The union of `fill_mask` over ``values`` (NaN has no fill), ``None`` for none.
 
     Examples
     --------
     >>> a = np.full((8, 12), 5.0); a[:, :5] = 0.0
-    >>> mask, found = any_fill(a, [-1.0, 0.0])
-    >>> int(mask.sum(axis=1)[0]), found  # the 5 columns of fill, and two more
-    (7, array([False,  True]))
+    >>> int(any_fill(a, [-1.0, 0.0, np.nan]).sum(axis=1)[0])  # the 5 columns, two more
+    7
+    >>> print(any_fill(a, [np.nan]))
+    None
     """
-    mask, found = None, np.zeros(len(values), bool)
-    for k, value in enumerate(values):
-        m = None if np.isnan(value) else fill_mask(planes, value)
-        if m is not None:
-            found[k] = True
-            mask = m if mask is None else mask | m
-    return mask, found
+    return mask_union(fill_mask(planes, v) for v in values)
+
+
+def mask_union(masks) -> np.ndarray | None:
+    """The union of boolean masks, ``None`` entries skipped; ``None`` when none is left."""
+    masks = [m for m in masks if m is not None]
+    return np.logical_or.reduce(masks) if masks else None
 
 
 def spike_free_minmax(planes: np.ndarray, exclude=None) -> tuple[float, float]:

@@ -226,12 +226,18 @@ class TileJob:
         return inside, batch - inside
 
 
+def _plane_factor(plan: RescalePlan, x_shape=None) -> float:
+    """The factor of the plane: its larger axis factor (input ``x_shape``, else the plan's)."""
+    p, q = plan.plane
+    x_shape = plan.work_in if x_shape is None else x_shape
+    return max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
+
+
 def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
     """The model for the plan's plane factor (the one rule: ``registry.resolve_model``)."""
     from .models.registry import resolve_model
 
-    p, q = plan.plane
-    return resolve_model(model, max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]))
+    return resolve_model(model, _plane_factor(plan, x_shape))
 
 
 def _check_one_axis(model, plan: RescalePlan, x_shape, passes: int) -> None:
@@ -279,9 +285,7 @@ def _blur(psf_sigma, model, loaded, plan: RescalePlan, x_shape) -> float | None:
         from .models.registry import blur_default
 
         return blur_default(model)
-    p, q = plan.plane
-    factor = max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
-    return float(psf_sigma) / factor
+    return float(psf_sigma) / _plane_factor(plan, x_shape)
 
 
 def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) -> TileJob:
@@ -289,9 +293,10 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
 
     ``x`` is the work-layout array (numpy or dask), ``lo0``/``hi0`` its
     per-channel range and ``minmax(x, mix)`` computes the range of the mixed
-    channels (only called for ``color_mode='ycbcr'``); ``spike_free(x, plan, lo0)``
-    the range without single-pixel spikes and flat fill at ``lo0``, and which
-    channels have such fill (``_plan._spike_free_range`` by default). The
+    channels (only called for ``color_mode='ycbcr'``); ``spike_free(x, plan,
+    candidates, keep=)`` the range without single-pixel spikes and flat fill
+    at the candidates (``_dtype.flat_values``), and which candidates form
+    flat regions (``_plan._spike_free_range`` by default). The
     network's normalisation takes that range where the rest sticks out
     (``_dtype.network_range``; not for ``'ycbcr'``, which is for photographs),
     and the noise is measured away from the fill. ``options.noise`` is
@@ -404,10 +409,10 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
     out = {"super_resolved": job is not None, "color_mode": "channels"}
     if job is None:
         return out
+    from ._noise import image_levels
     from .models.registry import noise_gain
 
-    p, q = plan.plane
-    factor = max(plan.work_out[p] / plan.work_in[p], plan.work_out[q] / plan.work_in[q])
+    factor = _plane_factor(plan)
     model = job.model
     out.update(
         model=model if isinstance(model, str) else str(getattr(model, "source", model)),
@@ -420,8 +425,9 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
     )
     if plan.mix is not None:
         out["color_mode"] = "ycbcr"
-    scale, offset = model_affine(job.lo, job.span)
-    g = noise_gain(model)
+    told = (
+        None if job.noise is None else image_levels(job.noise, job.lo, job.span, noise_gain(model))
+    )
     channels = []
     for k in range(len(job.lo)):
         ch = {
@@ -433,14 +439,8 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
             top = float(job.hi0[k])
             ch["fill"] = [v for c, v in job.fills if c == k and v != top]
             ch["saturated"] = any(c == k and v == top for c, v in job.fills)
-        if job.noise is not None:
-            level = np.asarray(job.noise[k], np.float64)
-            if level.ndim == 0:
-                ch["noise"] = float(level / (scale[k] * g))
-            else:  # the variance line, back from the network's units
-                a_n, b_n = level / g**2
-                a = a_n / scale[k]
-                ch["noise"] = [float(a), float((b_n + a_n * offset[k]) / scale[k] ** 2)]
+        if told is not None:
+            ch["noise"] = told[k].tolist()  # a level (float), or a line [a, b]
         channels.append(ch)
     out["channels"] = channels
     return out

@@ -21,7 +21,7 @@ import numpy as np
 from ._dtype import any_fill, model_affine
 from .degradations import estimate_noise, estimate_poisson_gaussian
 
-__all__ = ["channel_noise"]
+__all__ = ["channel_noise", "image_levels"]
 
 _MAX_PLANES = 5
 _MAX_PIXELS = 2**20
@@ -101,7 +101,7 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0, fill=None) -> np.
         fill = np.asarray(fill, np.float64)
 
         def level(plane, values):
-            return measure(plane, ignore=any_fill(plane, values)[0])
+            return measure(plane, ignore=any_fill(plane, values))
 
         raw = np.array([[level(c[..., k], fill[k]) for k in range(c.shape[-1])] for c in crops])
         sigma = np.median(raw, axis=0)
@@ -114,6 +114,30 @@ def channel_noise(x, plan, lo, span, noise, gain: float = 1.0, fill=None) -> np.
     if sigma.ndim == 1:
         return sigma * scale * gain
     return _network_lines(sigma, scale, offset) * gain**2
+
+
+def image_levels(levels, lo, span, gain: float = 1.0) -> np.ndarray:
+    """`channel_noise`'s levels (or variance lines) back in the image's units.
+
+    The inverse of what ``channel_noise`` tells the network, the model's
+    calibration ``gain`` divided out: what ``noise=`` states to get them.
+
+    Examples
+    --------
+    >>> lo, span = np.array([500.0]), np.array([1000.0])
+    >>> told = 40.0 * model_affine(lo, span)[0] * 1.25  # 40 units, as channel_noise tells it
+    >>> image_levels(told, lo, span, 1.25).round(9)
+    array([40.])
+    >>> line = _network_lines(np.array([[2.0, 9.0]]), *model_affine(lo, span))
+    >>> image_levels(line, lo, span).round(6)
+    array([[2., 9.]])
+    """
+    scale, offset = model_affine(lo, span)
+    levels = np.asarray(levels, np.float64)
+    if levels.ndim == 1:
+        return levels / (scale * gain)
+    a_n, b_n = (levels / gain**2).T
+    return np.stack([a_n / scale, (b_n + a_n * offset) / scale**2], axis=1)
 
 
 def _refuse_mixed_lines(plan) -> None:

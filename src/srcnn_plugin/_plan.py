@@ -199,7 +199,7 @@ def _spike_free_range(
                 big = plane[m0 : b1 + reach] if fills.shape[1] else plane[b0:b1]
                 mask = None
                 for k, value in enumerate(fills[c]):
-                    m = None if np.isnan(value) else fill_mask(big, value)
+                    m = fill_mask(big, value)  # None for NaN
                     if m is not None and m[b0 - m0 : b1 - m0].any():  # the band's own rows
                         m = m[b0 - m0 : b1 - m0]
                         found[c, k] = True

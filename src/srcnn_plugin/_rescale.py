@@ -291,10 +291,14 @@ def rescale_with(
     preserve_range=False,
     color_mode="channels",
     progress=False,
+    record: dict | None = None,
 ):
     """[rescale][srcnn_plugin.rescale] with its computing options as one object.
 
     The single entry point of the engine: ``rescale`` and every face call it.
+    A ``record`` dict is filled with what the network is told (the record of
+    [explain][srcnn_plugin.explain], of the adapted model with ``adapt``),
+    from the run's own statistics.
     """
     lazy = _is_dask(image)
     arr = image if lazy else np.asarray(image)
@@ -315,8 +319,8 @@ def rescale_with(
     if lazy:
         from ._dask import rescale_dask
 
-        return rescale_dask(arr, plan, options)
-    return drain(rescale_steps(arr, plan, options), progress)
+        return rescale_dask(arr, plan, options, record=record)
+    return drain(rescale_steps(arr, plan, options, record=record), progress)
 
 
 def explain(

@@ -352,31 +352,34 @@ def _isotropic_file(img, ch, z_factor: float, args):
 
 def _rescale_file(img, ch, factors, spatial, color, src, args):
     from ._job import describe_line
-    from ._rescale import explain, rescale
+    from ._options import Options
+    from ._rescale import rescale_with
 
-    compute = dict(
-        channel_axis=ch,
+    options = Options(
         model=args.model,
         device=args.device,
         tile_size=args.tile_size,
-        color_mode=color,
         precision=args.precision,
         symmetric=not args.fast,
         ensemble=args.ensemble,
         noise=args.noise,
         psf_sigma=args.psf_sigma,
-    )
-    scale = [factors[a] for a in spatial]
-    if args.verbose and not args.adapt:  # what the automatic settings measured
-        log.info("%s: %s", src.name, describe_line(explain(img.data, scale, **compute)))
-    return rescale(
-        img.data,
-        scale,
-        preserve_range=True,
-        progress=_tile_progress(args, img.data, factors, src.name),
         adapt=_adapt_setting(args),
-        **compute,
     )
+    record = {}  # what the network is told, from the run's own statistics
+    out = rescale_with(
+        img.data,
+        [factors[a] for a in spatial],
+        options,
+        channel_axis=ch,
+        preserve_range=True,
+        color_mode=color,
+        progress=_tile_progress(args, img.data, factors, src.name),
+        record=record,
+    )
+    if args.verbose:
+        log.info("%s: %s", src.name, describe_line(record))
+    return out
 
 
 def _check_model(m) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from .._color import auto_color_mode
 from .._dtype import restore_dtype
 from .._options import Options
-from .._rescale import _is_dask, explain_with, make_plan, rescale_steps, rescale_with
+from .._rescale import _is_dask, make_plan, rescale_steps, rescale_with
 
 __all__ = [
     "overlay_geometry",
@@ -115,17 +115,16 @@ def iter_upscale_layer(
     opts = Options.from_kwargs(options)
     ch = -1 if layer.rgb else None
     color = auto_color_mode(data.shape[-1] if layer.rgb else 1, rgb=layer.rgb)
+    record = {}  # what the network is told, from the run's own statistics
     if _is_dask(data):
-        record = explain_with(data, factors, opts, channel_axis=ch, color_mode=color)
         out = rescale_with(data, factors, opts, channel_axis=ch, preserve_range=True,
-                           color_mode=color)  # fmt: skip
+                           color_mode=color, record=record)  # fmt: skip
         yield (1, 1)
     else:
         arr = np.asarray(data)
         plan = make_plan(
             arr.shape, arr.dtype, factors, channel_axis=ch, preserve_range=True, color_mode=color
         )
-        record = {}
         out = yield from rescale_steps(arr, plan, opts, record=record)
     if keep_dtype:
         out = restore_dtype(out, data.dtype)
