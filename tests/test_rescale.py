@@ -441,10 +441,17 @@ def test_explain_reports_what_rescale_tells_the_network(cells):
 def test_explain_of_dask_equals_numpy(cells):
     da = pytest.importorskip("dask.array")
     from srcnn_plugin import explain
+    from srcnn_plugin._options import Options
+    from srcnn_plugin._rescale import rescale_with
 
     img = (cells * 1000).astype(np.uint16)
     img[:50] = 0
-    assert explain(da.from_array(img, chunks=64), 2) == explain(img, 2)
+    lazy = da.from_array(img, chunks=64)
+    assert explain(lazy, 2) == explain(img, 2)
+    for arr in (img, lazy):  # a run records the same, from its own statistics
+        record = {}
+        rescale_with(arr, 2, Options(), record=record)
+        assert record == explain(img, 2)
 
 
 @pytest.mark.parametrize("lazy", [False, True])
