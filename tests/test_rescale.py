@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage as ndi
 from skimage import transform
 
-from srcnn_plugin import rescale
+from srcnn_plugin import explain, rescale
 from srcnn_plugin._imresize import imresize
 
 
@@ -174,6 +174,17 @@ def test_stack_axes_plane_by_plane(natural):
     out = rescale(vol, (1, 2, 2), noise=0)
     assert out.shape == (2, 96, 96)
     assert_allclose(out[1], rescale(vol[1], 2, noise=0), atol=1e-12)
+
+
+def test_stack_planes_share_their_channels_range(natural):
+    # A dim plane (a deep Z slice, a bleached frame) is normalised with its stack,
+    # so equal intensities mean the same to the network in every plane.
+    img = (natural[:48, :48] * 4000 + 100).astype(np.uint16)
+    vol = np.stack([img, (img // 4).astype(np.uint16)])
+    (channel,) = explain(vol, (1, 2, 2))["channels"]
+    assert channel["range"] == [float(vol.min()), float(vol.max())]
+    (alone,) = explain(vol[1], 2)["channels"]
+    assert alone["range"] == [float(vol[1].min()), float(vol[1].max())]
 
 
 def test_volume_scalar_scale_not_worse_than_skimage_order3(natural):
