@@ -95,8 +95,10 @@ def test_scalar_forms_of_scale(rng, scale):
 
 
 def test_spline_options_without_order_warn(rng):
-    with pytest.warns(UserWarning, match="only apply to scikit-image"):
+    with pytest.warns(UserWarning, match="mode only applies to scikit-image.*ignores it"):
         rescale(rng.random((8, 8)), 2, mode="constant")
+    with pytest.warns(UserWarning, match="mode, cval only apply to scikit-image.*ignores them"):
+        rescale(rng.random((8, 8)), 2, mode="constant", cval=1.0)
 
 
 @pytest.mark.parametrize(

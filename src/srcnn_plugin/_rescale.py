@@ -274,9 +274,10 @@ def _warn_unused_spline_options(mode, cval, anti_aliasing, anti_aliasing_sigma) 
         import warnings
 
         warnings.warn(
-            f"{', '.join(given)} only apply to scikit-image's spline interpolation; "
-            "super-resolution ignores them. Pass order=0..5 for scikit-image's result with "
-            "them, or leave them at their defaults.",
+            f"{', '.join(given)} only appl{'y' if len(given) > 1 else 'ies'} to scikit-image's "
+            "spline interpolation; "
+            f"super-resolution ignores {'them' if len(given) > 1 else 'it'}. Pass order=0..5 "
+            "for scikit-image's result with them, or leave them at their defaults.",
             UserWarning,
             stacklevel=3,
         )
