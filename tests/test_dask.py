@@ -77,3 +77,12 @@ def test_fill_across_blocks_equals_numpy(rng, dtype):
     whole = rescale(img, (1, 2, 2), tile_size=48)
     assert_array_equal(lazy.compute(), whole)
     assert (whole[:, :44, :60] == 0).all()
+
+
+def test_blocks_thinner_than_the_fill_reach(rng):
+    """Blocks of a few pixels (83 = 40 + 40 + 3) are merged for the fill masks and the
+    range pass alike; lazy == numpy."""
+    img = (1000 + 300 * rng.random((70, 83))).astype(np.uint16)
+    img[:, :20] = 0
+    lazy = rescale(da.from_array(img, chunks=(31, 40)), 2, preserve_range=True)
+    assert_array_equal(lazy.compute(), rescale(img, 2, preserve_range=True))

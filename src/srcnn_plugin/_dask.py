@@ -92,6 +92,9 @@ def _spike_free_range(xw, plan, fills=None, keep=()):
         mask = xw.map_overlap(
             masks, depth={p: reach, q: reach}, boundary="none", trim=True, dtype=np.uint8
         )
+        # map_overlap merges blocks smaller than the reach into their neighbours; the
+        # range pass below needs the image and the mask in the same blocks.
+        xw = xw.rechunk(mask.chunks)
     else:
         mask = da.zeros(xw.shape, np.uint8, chunks=xw.chunks)
     chunks = tuple((1,) * len(xw.chunks[a]) for a in axes) + (((2 + k) * n,),)
