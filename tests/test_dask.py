@@ -79,10 +79,11 @@ def test_fill_across_blocks_equals_numpy(rng, dtype):
     assert (whole[:, :44, :60] == 0).all()
 
 
-def test_blocks_thinner_than_the_fill_reach(rng):
+@pytest.mark.parametrize("shape, chunks", [((70, 83), (31, 40)), ((1, 40), (1, 5))])
+def test_blocks_thinner_than_the_fill_reach(rng, shape, chunks):
     """Blocks of a few pixels (83 = 40 + 40 + 3) are merged for the fill masks and the
-    range pass alike; lazy == numpy."""
-    img = (1000 + 300 * rng.random((70, 83))).astype(np.uint16)
+    range pass alike, an image of one row needs no overlap; lazy == numpy."""
+    img = (1000 + 300 * rng.random(shape)).astype(np.uint16)
     img[:, :20] = 0
-    lazy = rescale(da.from_array(img, chunks=(31, 40)), 2, preserve_range=True)
+    lazy = rescale(da.from_array(img, chunks=chunks), 2, preserve_range=True)
     assert_array_equal(lazy.compute(), rescale(img, 2, preserve_range=True))

@@ -88,10 +88,11 @@ def _spike_free_range(xw, plan, fills=None, keep=()):
         return np.concatenate([-lo, hi, found]).reshape((1,) * c + (-1,))
 
     if k:
-        reach = FILL_REACH
-        mask = xw.map_overlap(
-            masks, depth={p: reach, q: reach}, boundary="none", trim=True, dtype=np.uint8
-        )
+        # An axis no longer than the reach is one block and needs no overlap.
+        short = {a: -1 for a in (p, q) if xw.shape[a] <= FILL_REACH}
+        xw = xw.rechunk(short) if short else xw
+        depth = {a: 0 if a in short else FILL_REACH for a in (p, q)}
+        mask = xw.map_overlap(masks, depth=depth, boundary="none", trim=True, dtype=np.uint8)
         # map_overlap merges blocks smaller than the reach into their neighbours; the
         # range pass below needs the image and the mask in the same blocks.
         xw = xw.rechunk(mask.chunks)
