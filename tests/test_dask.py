@@ -26,6 +26,25 @@ def test_lazy_and_equal_to_numpy(rng, shape, chunks, scale, kw):
     assert_array_equal(lazy.compute(), ref)
 
 
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+@pytest.mark.parametrize("kind", ["fill", "saturated", "hot"])
+def test_lazy_equals_numpy_with_thin_blocks(rng, kind, dtype):
+    """What the range pass finds (fill, plateau, spike) near thin last blocks (4 and 3
+    pixels): lazy == numpy, at an integer and a fractional factor."""
+    img = 0.4 + 0.2 * rng.random((30, 37))
+    if kind == "fill":
+        img[:, :8] = 0
+    elif kind == "saturated":
+        img[10:20, 24:] = 1.0
+    else:
+        img[28, 35] = 10.0
+    img = (img * 4000).astype(dtype)
+    lazy = da.from_array(img, chunks=(13, 17))
+    for scale in (2, 2.5):
+        ref = rescale(img, scale, preserve_range=True)
+        assert_array_equal(rescale(lazy, scale, preserve_range=True).compute(), ref)
+
+
 def test_uint16_preserve_range(rng):
     img = rng.integers(0, 4096, (40, 50), dtype=np.uint16)
     lazy = rescale(da.from_array(img, chunks=20), 2, preserve_range=True, tile_size=32)
