@@ -273,11 +273,11 @@ def _warn_unused_spline_options(mode, cval, anti_aliasing, anti_aliasing_sigma) 
     if given:
         import warnings
 
+        verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
         warnings.warn(
-            f"{', '.join(given)} only appl{'y' if len(given) > 1 else 'ies'} to scikit-image's "
-            "spline interpolation; "
-            f"super-resolution ignores {'them' if len(given) > 1 else 'it'}. Pass order=0..5 "
-            "for scikit-image's result with them, or leave them at their defaults.",
+            f"{', '.join(given)} only {verb} to scikit-image's spline interpolation; "
+            f"super-resolution ignores {them}. Pass order=0..5 for scikit-image's result "
+            f"with {them}, or leave {them} unset.",
             UserWarning,
             stacklevel=3,
         )

@@ -105,8 +105,8 @@ def read_planes(path: str | os.PathLike, channels: str = "auto") -> list[np.ndar
     * **Everything else** (12- or 16-bit data in uint16, other integers,
       floats): each plane is mapped from its own minimum and maximum onto
       the model's range, as float32 in [0, 1], which is exactly how
-      ``rescale`` presents a 2-D channel to the network (a stack's channel
-      it normalises over all its planes). A 12-bit image in
+      ``rescale`` presents a 2-D channel to the network (for a stack,
+      ``rescale`` normalises each channel over all its planes). A 12-bit image in
       uint16 therefore trains on its full range. Channels are separate
       planes (``"auto"``, ``"each"``) or, for RGB, mixed to Y (``"luma"``).
     * **Stacks**: leading axes (Z, time) are planes too. The last axis is a
