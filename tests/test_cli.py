@@ -471,3 +471,20 @@ def test_fast_model_from_the_command_line(folder, tmp_path):
     argv = ["upscale", str(folder / "cam.png"), "-s", "2", "-o", str(out), "--model", "fast"]
     assert main([*argv, "-q"]) == 0
     assert iio.imread(out).shape == (120, 140)
+
+
+def test_train_passes_the_band_limit(folder, tmp_path, monkeypatch):
+    from srcnn_plugin.training import train as train_mod
+
+    seen = {}
+
+    def fake_train(images, out, cfg, **kw):
+        seen["cfg"] = cfg
+        return {"weights": None, "step": 0}
+
+    monkeypatch.setattr(train_mod, "train", fake_train)
+    argv = ["train", str(folder), "--out", str(tmp_path / "run"), "--degradation", "binning"]
+    assert main([*argv, "--hr-blur", "1.2", "-q"]) == 0
+    assert seen["cfg"].hr_blur == 1.2 and seen["cfg"].degradation == ("binning",)
+    assert main([*argv, "-q"]) == 0
+    assert seen["cfg"].hr_blur == 0.0

@@ -678,6 +678,7 @@ def _cmd_train(args) -> int:
         degradation=tuple(args.degradation) if args.degradation else None,
         variants=args.variants,
         clean=args.clean,
+        hr_blur=args.hr_blur,
         patch=args.patch,
         batch=args.batch,
         hr_scales=tuple(args.hr_scales),
@@ -1050,6 +1051,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--variants", type=int, default=4, help="recordings per image with --degradation"
     )
     p.add_argument("--clean", type=float, default=0.25, help="fraction of noise-free recordings")
+    p.add_argument(
+        "--hr-blur",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="with --degradation: band-limit each recording's ground truth (and the "
+        "validation truths) by a Gaussian of sigma drawn from [0, SIGMA] HR pixels, as a "
+        "microscope's optics band-limit its images (the default models: 1.2)",
+    )
     p.add_argument(
         "--noise-aware",
         action="store_true",

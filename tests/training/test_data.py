@@ -202,3 +202,38 @@ def test_one_axis_recordings_keep_the_row_axis(rng):
     # no transform turned the columns into rows: every input stays constant down its columns
     assert float((x - x[:, :, :1]).abs().max()) < 1e-5
     assert bool((blur == 0.5).all())  # axial sigma 2 fine pixels / 4
+
+
+def test_band_limit_blurs_the_truth_and_its_recording():
+    from srcnn_plugin.degradations import Degradation, gaussian_psf
+    from srcnn_plugin.training.data import acquire
+
+    hr = np.random.default_rng(3).random((40, 42))
+    sharp, bic_sharp, _ = acquire(hr, 2, Degradation("binning"))
+    smooth, bic_smooth, _ = acquire(hr, 2, Degradation("binning"), band=1.0)
+    # the truth is the band-limited image (cropped to a multiple of the factor)
+    np.testing.assert_allclose(smooth, gaussian_psf(hr, 1.0)[:40, :42], atol=1e-6)
+    assert sharp.shape == smooth.shape == (40, 42)
+    # and the recording is made from it: smoother than the sharp truth's
+    assert np.abs(np.diff(bic_smooth)).mean() < 0.8 * np.abs(np.diff(bic_sharp)).mean()
+    np.testing.assert_array_equal(acquire(hr, 2, Degradation("binning"), band=0.0)[0], sharp)
+    with pytest.raises(ValueError, match="sigma >= 0"):
+        acquire(hr, 2, Degradation("binning"), band=-1.0)
+
+
+def test_sampler_band_limits_its_targets():
+    from srcnn_plugin.degradations import DegradationMixture
+
+    img = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
+    mix = DegradationMixture(("binning",), clean=1.0)
+
+    def roughness(**kw):
+        s = PatchSampler([img], (2,), 21, 6, seed=1, degradation=mix, variants=4, **kw)
+        y = s.sample(256)[1]
+        return float(y.diff(dim=-1).abs().mean())
+
+    assert roughness(hr_blur=1.5) < 0.7 * roughness()
+    with pytest.raises(ValueError, match="degradation mixture"):
+        PatchSampler([img], (2,), 21, 6, hr_blur=1.0)
+    with pytest.raises(ValueError, match="sigma >= 0"):
+        PatchSampler([img], (2,), 21, 6, degradation=mix, hr_blur=float("nan"))

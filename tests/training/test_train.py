@@ -221,3 +221,30 @@ def test_noise_map_training_tells_lines(tiny_set, tmp_path):
     assert load_weights(res["weights"]).config.noise_aware
     with pytest.raises(ValueError, match="noise_aware=True"):
         train(tiny_set, tmp_path / "bad", _cfg(noise_map=True), device="cpu", progress=False)
+
+
+def test_validation_truths_are_band_limited_per_image(rng):
+    from srcnn_plugin.training.train import validation_pairs
+
+    imgs = [(rng.random((30, 30)) * 255).astype(np.uint8) for _ in range(3)]
+    sharp = validation_pairs(imgs, (2,), acquisitions=True)
+    smooth = validation_pairs(imgs, (2,), acquisitions=True, hr_blur=1.5)
+    assert sharp.keys() == smooth.keys()
+    for key in sharp:
+        for (h0, *_), (h1, *_) in zip(sharp[key], smooth[key]):
+            assert np.abs(np.diff(h1)).mean() < np.abs(np.diff(h0)).mean()
+    # one band per image, the same in every acquisition
+    first = [p[0] for p in smooth["2|bicubic"]]
+    for key in smooth:
+        for h, p in zip(first, smooth[key]):
+            np.testing.assert_array_equal(h, p[0])
+
+
+def test_band_limit_needs_a_mixture_and_is_recorded(tiny_set, tmp_path):
+    from srcnn_plugin.models.weights import load_weights
+
+    with pytest.raises(ValueError, match="degradation mixture"):
+        train(tiny_set, tmp_path / "p", _cfg(hr_blur=1.0), progress=False)
+    cfg = _cfg(steps=20, hr_blur=1.0, degradation=("binning",), noise_aware=True)
+    res = train(tiny_set, tmp_path / "b", cfg, progress=False)
+    assert load_weights(res["weights"]).metadata["training"]["config"]["hr_blur"] == 1.0

@@ -7,7 +7,10 @@ evaluation protocol (MATLAB-compatible bicubic down and up, see
 image is recorded several times with random acquisitions (PSF, binning,
 noise; see [acquire][srcnn_plugin.training.data.acquire]), and each pair
 carries the noise level measured on its low-resolution image, the number a
-noise-aware model is told at inference.
+noise-aware model is told at inference. A band limit (``hr_blur``) blurs each
+recording's ground truth first, with a Gaussian of random width: a microscope's
+optics band-limit the images a model is asked to restore, photographs are
+sharper per pixel.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "acquire",
     "record",
     "add_shrunk_copies",
+    "check_hr_blur",
     "PatchSampler",
     "AXIS_KEEPING",
 ]
@@ -218,11 +222,17 @@ def degrade(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return hr.astype(np.float32), bic.astype(np.float32)
 
 
-def acquire(hr: np.ndarray, scale: float, degradation, rng=None, line: bool = False):
+def acquire(
+    hr: np.ndarray, scale: float, degradation, rng=None, line: bool = False, band: float = 0.0
+):
     """Record ``hr`` with ``degradation``: the (HR, bicubic, noise level) triple.
 
     ``hr`` (uint8, or float in the model's range) is cropped to a multiple
-    of an integer ``scale``; the recorded low-resolution image (see
+    of an integer ``scale`` and, with ``band`` > 0, band-limited: blurred by a
+    Gaussian of sigma ``band`` HR pixels
+    ([gaussian_psf][srcnn_plugin.degradations.gaussian_psf]), which makes it
+    the ground truth (a truth as smooth as a microscope's optics record it);
+    the recorded low-resolution image (see
     [Degradation.apply][srcnn_plugin.degradations.Degradation.apply], noise
     relative to the plane's own range) is enlarged back with MATLAB bicubic,
     exactly as ``rescale`` enlarges before the network; the noise level is
@@ -239,23 +249,32 @@ def acquire(hr: np.ndarray, scale: float, degradation, rng=None, line: bool = Fa
     >>> h, b, sigma = acquire(hr, 2, Degradation("binning", read=0.05), rng=0)
     >>> h.shape, b.shape, sigma > 0.02
     ((20, 20), (20, 20), True)
+    >>> smooth = acquire(hr, 2, Degradation("binning"), band=1.0)[0]
+    >>> bool(np.abs(np.diff(smooth)).mean() < np.abs(np.diff(h)).mean())
+    True
     """
     from ..degradations import estimate_noise, estimate_poisson_gaussian
 
-    hr, lr = record(hr, scale, degradation, rng)
+    hr, lr = record(hr, scale, degradation, rng, band)
     bic = imresize(lr, output_shape=hr.shape)
     told = estimate_poisson_gaussian(lr) if line else estimate_noise(lr)
     return hr.astype(np.float32), bic.astype(np.float32), told
 
 
-def record(hr: np.ndarray, scale: float, degradation, rng=None):
+def record(hr: np.ndarray, scale: float, degradation, rng=None, band: float = 0.0):
     """``(hr, lr)`` float64: ``hr`` as in [acquire][srcnn_plugin.training.data.acquire]
-    and its recording by ``degradation``.
+    (band-limited by ``band``) and its recording by ``degradation``.
     """
+    from ..degradations import gaussian_psf
+
     hr = np.asarray(hr)
     if hr.dtype == np.uint8:
         hr = hr.astype(np.float64) / 255.0
     hr = np.asarray(hr, np.float64)
+    if band < 0:
+        raise ValueError(f"The band limit is a Gaussian sigma >= 0 (HR pixels), got {band}.")
+    if band > 0:
+        hr = gaussian_psf(hr, band)
     h, w = hr.shape[:2]
     if float(scale).is_integer():
         s = int(scale)
@@ -289,6 +308,17 @@ def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) ->
             else:
                 out.append(imresize(img.astype(np.float64), f).astype(np.float32))
     return out
+
+
+def check_hr_blur(hr_blur: float, degradation) -> None:
+    """Raise unless ``hr_blur`` is a sigma >= 0, given with a degradation mixture if > 0."""
+    if not (np.isfinite(hr_blur) and hr_blur >= 0):
+        raise ValueError(f"hr_blur is a Gaussian sigma >= 0 (HR pixels), got {hr_blur!r}.")
+    if hr_blur and degradation is None:
+        raise ValueError(
+            "hr_blur band-limits the truths of acquisition training: pass a degradation "
+            "mixture too (--degradation ...), or leave hr_blur at 0 for the paper's protocol."
+        )
 
 
 def _dihedral_grids(patch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -349,6 +379,11 @@ class PatchSampler:
         Give each recording its variance line instead of one level (see
         [acquire][srcnn_plugin.training.data.acquire]); samples then carry
         ``(B, 2)`` lines.
+    hr_blur : float
+        With a ``degradation``: band-limit each recording's ground truth by a
+        Gaussian of sigma drawn uniformly from ``[0, hr_blur]`` HR pixels
+        (``band`` of [acquire][srcnn_plugin.training.data.acquire]); 0 keeps
+        the images as sharp as they are.
 
     Notes
     -----
@@ -367,9 +402,11 @@ class PatchSampler:
         degradation=None,
         variants: int = 1,
         noise_map: bool = False,
+        hr_blur: float = 0.0,
     ):
         if patch <= 2 * halo:
             raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
+        check_hr_blur(hr_blur, degradation)
         scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
         groups = []
         prep = np.random.default_rng([seed, 1])
@@ -381,7 +418,9 @@ class PatchSampler:
                     continue
                 for _ in range(int(variants)):
                     d = degradation.sample(prep, s)
-                    pairs.append((*acquire(img, s, d, rng=prep, line=noise_map), d.psf / s))
+                    band = prep.uniform(0.0, hr_blur) if hr_blur else 0.0
+                    pair = acquire(img, s, d, rng=prep, line=noise_map, band=band)
+                    pairs.append((*pair, d.psf / s))
             pairs = [pr for pr in pairs if min(pr[0].shape) >= patch]
             if not pairs:
                 raise ValueError(

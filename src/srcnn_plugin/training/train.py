@@ -24,6 +24,7 @@ from .data import (
     PatchSampler,
     acquire,
     add_shrunk_copies,
+    check_hr_blur,
     degrade,
     list_images,
     read_planes,
@@ -54,6 +55,12 @@ class TrainConfig:
     ``noise_map`` (with ``noise_aware``) tells the noise per pixel instead,
     from each recording's fitted variance line, as ``noise="poisson"`` tells
     it (for mixtures with shot noise); validation still tells one level.
+    ``hr_blur`` (with a ``degradation``) band-limits each recording's ground
+    truth by a Gaussian of sigma drawn from ``[0, hr_blur]`` HR pixels, and
+    each validation image's truth by one drawn per image (seeded, the same in
+    every acquisition): microscopy images are band-limited by their optics,
+    photographs are sharper per pixel (see
+    [PatchSampler][srcnn_plugin.training.data.PatchSampler]).
 
     Examples
     --------
@@ -74,6 +81,7 @@ class TrainConfig:
     degradation: tuple[str, ...] | None = None
     variants: int = 4
     clean: float = 0.25
+    hr_blur: float = 0.0
     patch: int = 33
     batch: int = 64
     hr_scales: tuple[float, ...] = (1.0,)
@@ -114,7 +122,9 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
 
 
-def validation_pairs(images, scales, acquisitions: bool = False, one_axis: bool = False) -> dict:
+def validation_pairs(
+    images, scales, acquisitions: bool = False, one_axis: bool = False, hr_blur: float = 0.0
+) -> dict:
     """The validation pairs of each scale for [validate][srcnn_plugin.training.train.validate].
 
     Made once per run: ``{scale: [(hr, bicubic), ...]}`` with the paper's
@@ -122,18 +132,23 @@ def validation_pairs(images, scales, acquisitions: bool = False, one_axis: bool 
     bicubic, noise level, PSF in input pixels), ...]}`` for each of
     [validation_degradations][srcnn_plugin.degradations.validation_degradations]
     (noise seeded per image, so every run sees the same pairs); ``one_axis``
-    uses the one-axis (axial) validation recordings instead.
+    uses the one-axis (axial) validation recordings instead. ``hr_blur``
+    band-limits each image's truth by a Gaussian of sigma drawn from ``[0,
+    hr_blur]`` (seeded per image, the same in every acquisition; the noise
+    draws are those of ``hr_blur=0``).
     """
     if not acquisitions:
         return {s: [degrade(img, s) for img in images] for s in scales}
     from ..degradations import validation_degradations
 
+    bands = [np.random.default_rng([i, 8]).uniform(0.0, hr_blur) for i in range(len(images))]
     out = {}
     for s in scales:
         for d in validation_degradations(s, one_axis=one_axis):
             rngs = (np.random.default_rng([i, 7]) for i in range(len(images)))
             out[f"{s:g}|{d}"] = [
-                (*acquire(img, s, d, rng=r), d.psf / s) for img, r in zip(images, rngs)
+                (*acquire(img, s, d, rng=r, band=b), d.psf / s)
+                for img, r, b in zip(images, rngs, bands)
             ]
     return out
 
@@ -240,6 +255,7 @@ def train(
 
     t_call = time.perf_counter()
     cfg = config or TrainConfig()
+    check_hr_blur(cfg.hr_blur, cfg.degradation)
     if cfg.noise_map and not (cfg.noise_aware and cfg.degradation):
         raise ValueError(
             "noise_map tells a noise-aware model its noise per pixel: pass noise_aware=True "
@@ -288,10 +304,12 @@ def train(
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
             degradation=mix, variants=cfg.variants, noise_map=cfg.noise_map,
+            hr_blur=cfg.hr_blur,
         )  # fmt: skip
         val_pairs = validation_pairs(
-            val_imgs, cfg.scales, acquisitions=mix is not None, one_axis=bool(mix and mix.one_axis)
-        )
+            val_imgs, cfg.scales, acquisitions=mix is not None,
+            one_axis=bool(mix and mix.one_axis), hr_blur=cfg.hr_blur,
+        )  # fmt: skip
         step, best, best_step, history = 0, -math.inf, -1, []
         last = out / "last.pt"
         if resume and last.exists():
