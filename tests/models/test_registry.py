@@ -128,7 +128,7 @@ def test_acquisition_models_are_told_the_noise_times_their_gain(rng, monkeypatch
     from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig
     from srcnn_plugin.models.weights import save_weights
 
-    name = "srcnn-acq-9-5-5-x2"
+    name = "srcnn-acq-9-5-5-x3"
     gain = registry.noise_gain(name)
     assert gain > 1
     assert registry.noise_gain(registry.get_model(name)) == gain  # loaded, e.g. by Upscaler
@@ -139,9 +139,9 @@ def test_acquisition_models_are_told_the_noise_times_their_gain(rng, monkeypatch
     save_weights(SRCNN(SRCNNConfig(noise_aware=True)), other, scales=(2,))
     assert registry.noise_gain(str(other)) == 1.0
     img = 0.5 + 0.2 * np.sin(np.arange(48)[:, None] / 3) + 0.02 * rng.standard_normal((48, 48))
-    named = srcnn_plugin.rescale(img, 2, model=name, noise=0.02)
+    named = srcnn_plugin.rescale(img, 3, model=name, noise=0.02)
     monkeypatch.setattr(registry, "noise_gain", lambda model: 1.0)
-    told_scaled = srcnn_plugin.rescale(img, 2, model=name, noise=0.02 * gain)
+    told_scaled = srcnn_plugin.rescale(img, 3, model=name, noise=0.02 * gain)
     np.testing.assert_allclose(named, told_scaled, atol=1e-6)
-    told_plain = srcnn_plugin.rescale(img, 2, model=name, noise=0.02)
+    told_plain = srcnn_plugin.rescale(img, 3, model=name, noise=0.02)
     assert np.abs(named - told_plain).max() > 1e-4

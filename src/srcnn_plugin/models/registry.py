@@ -224,8 +224,8 @@ def noise_gain(model) -> float:
 
     Examples
     --------
-    >>> noise_gain("srcnn-acq-9-5-5-x2")
-    1.25
+    >>> noise_gain("srcnn-acq-9-5-5-x3")
+    1.5
     >>> noise_gain("srcnn-9-5-5-x2")
     1.0
     """
