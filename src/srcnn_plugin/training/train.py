@@ -59,8 +59,8 @@ class TrainConfig:
     truth by a Gaussian of sigma drawn from ``[0, hr_blur]`` HR pixels, and
     each validation image's truth by one drawn per image (seeded, the same in
     every acquisition): microscopy images are band-limited by their optics,
-    photographs are sharper per pixel (see
-    [PatchSampler][srcnn_plugin.training.data.PatchSampler]).
+    photographs are sharper per pixel (``band`` of
+    [acquire][srcnn_plugin.training.data.acquire]).
 
     Examples
     --------
