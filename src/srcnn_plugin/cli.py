@@ -1058,7 +1058,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIGMA",
         help="with --degradation: band-limit each recording's ground truth (and the "
         "validation truths) by a Gaussian of sigma drawn from [0, SIGMA] HR pixels, as a "
-        "microscope's optics band-limit its images (the default models: 1.2)",
+        "microscope's optics band-limit its images (the default models: 1.5)",
     )
     p.add_argument(
         "--noise-aware",
