@@ -271,7 +271,7 @@ def record(hr: np.ndarray, scale: float, degradation, rng=None, band: float = 0.
     if hr.dtype == np.uint8:
         hr = hr.astype(np.float64) / 255.0
     hr = np.asarray(hr, np.float64)
-    if band < 0:
+    if not band >= 0:  # NaN too
         raise ValueError(f"The band limit is a Gaussian sigma >= 0 (HR pixels), got {band}.")
     if band > 0:
         hr = gaussian_psf(hr, band)
