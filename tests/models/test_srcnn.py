@@ -4,6 +4,7 @@ import torch
 from srcnn_plugin.models.srcnn import (
     SRCNN,
     SRCNNConfig,
+    conv_relu,
     flat_response,
     infer,
     noise_map,
@@ -64,6 +65,40 @@ def test_noise_shifts_biases_per_item():
         assert not torch.allclose(y[0], y[1])
         torch.testing.assert_close(y[1:], net(x[1:], 0.03))
         torch.testing.assert_close(infer(net, x, torch.tensor([0.0, 0.03])), y, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("f2", [1, 5])
+def test_cpu_inference_equals_the_module(f2):
+    """The CPU path (fused ReLUs, product last layer) gives the module's values,
+    for plain, conditioned and per-item conditions, in either memory format."""
+    torch.manual_seed(3)
+    net = SRCNN(SRCNNConfig(f2=f2, noise_aware=True, blur_aware=True)).eval()
+    with torch.no_grad():
+        for p in (net.noise1, net.noise2, net.blur1, net.blur2):
+            p.normal_()
+    x = torch.rand(3, 1, 37, 41) - 0.2  # negative inputs reach the ReLUs too
+    cl = net.to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        for noise, blur in ((None, None), (0.02, 0.3), (torch.tensor([0.0, 0.03, 0.0]), None)):
+            ref = net(x, noise, blur)
+            got = infer(cl, x.contiguous(memory_format=torch.channels_last), noise, blur)
+            torch.testing.assert_close(got, ref, atol=1e-5, rtol=0)
+
+
+def test_conv_relu_fused_equals_unfused_and_autocast_falls_back():
+    from srcnn_plugin.models import srcnn
+
+    # Where oneDNN is built in, the fused operator is what runs.
+    assert (srcnn._FUSED is not None) == torch.backends.mkldnn.is_available()
+    torch.manual_seed(4)
+    x, w, b = torch.randn(2, 3, 20, 17), torch.randn(8, 3, 5, 5), torch.randn(8)
+    ref = torch.nn.functional.conv2d(x, w, b).relu()
+    with torch.inference_mode():
+        torch.testing.assert_close(conv_relu(x, w, b), ref, atol=1e-5, rtol=0)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = conv_relu(x, w, b)
+    assert low.dtype == torch.bfloat16  # autocast's convolution, not the fp32 fused one
+    torch.testing.assert_close(low.float(), ref, atol=0.3, rtol=0.05)
 
 
 def test_flat_response_is_exact_with_noise():
