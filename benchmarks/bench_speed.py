@@ -73,10 +73,15 @@ def measure(lr, out, scale, repeat, naive, bound32, cv2, sk_rescale) -> dict:
     return row
 
 
+def _plain_forward(model, x, noise=None, blur=None):
+    """The network's own forward pass, in place of ``models.srcnn.infer``."""
+    return model(x, noise, blur)
+
+
 def ablation(lr, out, scale, repeat, bound32) -> list[dict]:
     """The fast path with each CPU optimisation added in turn (same run, same image).
 
-    "plain forward" swaps the engine's ``infer`` for ``model(x)`` (out-of-place
+    "plain forward" swaps the engine's ``infer`` for ``model(x)`` (separate, out-of-place
     ReLUs, oneDNN for the one-channel last layer), as before the optimisation.
     """
     from srcnn_plugin.models import srcnn as srcnn_module
@@ -86,7 +91,7 @@ def ablation(lr, out, scale, repeat, bound32) -> list[dict]:
     steps = [
         ("naive whole-image torch", None, None),
         ("tiled, plain forward, tile 512", False, 512),
-        ("+ in-place ReLU, last layer as a product", True, 512),
+        ("+ fused ReLUs, last layer as a product", True, 512),
         ("+ tile 256 (default)", True, None),
     ]
     rows = []
@@ -94,7 +99,7 @@ def ablation(lr, out, scale, repeat, bound32) -> list[dict]:
         if fast is None:
             t = best_of(lambda: naive_srcnn(lr, scale), repeat)
         else:
-            srcnn_module.infer = fast_infer if fast else (lambda model, x: model(x))
+            srcnn_module.infer = fast_infer if fast else _plain_forward
             try:
                 t = best_of(
                     lambda tile=tile: srcnn_plugin.rescale(
@@ -171,6 +176,44 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
         row["9-1-5 / paper"] = times["paper"] / times["paper-fast"]
         row["fast / acquisition"] = times["acquisition"] / times["fast"]
         rows.append(row)
+    return rows
+
+
+def fused_rows(lr, out: int, scale: float, repeat: int) -> list[dict]:
+    """Each family at one pass with its ReLUs fused into the convolutions (the
+    engine's CPU path, ``models.srcnn.conv_relu``) and as separate in-place
+    passes (the fused operator switched off), alternated in one run."""
+    from srcnn_plugin.models import srcnn as srcnn_module
+
+    fused = srcnn_module._FUSED
+    if fused is None:
+        return []
+    mpix = out * out / 1e6
+    rows = []
+    for family in ("paper", "acquisition", "paper-fast", "fast"):
+        t = {True: [], False: []}
+        for _ in range(repeat):
+            for on in (True, False):
+                srcnn_module._FUSED = fused if on else None
+                try:
+                    t[on].append(
+                        best_of(
+                            lambda family=family: srcnn_plugin.rescale(
+                                lr, scale, device="cpu", model=family, ensemble=1
+                            ),
+                            1,
+                        )
+                    )
+                finally:
+                    srcnn_module._FUSED = fused
+        rows.append(
+            {
+                "family": family,
+                "fused MPix/s": mpix / min(t[True]),
+                "separate ReLUs MPix/s": mpix / min(t[False]),
+                "fused / separate": min(t[False]) / min(t[True]),
+            }
+        )
     return rows
 
 
@@ -294,6 +337,10 @@ def main(argv=None):
         "fast: the acquisition 9-1-5):\n"
     )
     print(markdown(family_rows(lr, out, args.scale, args.repeat, f32)), flush=True)
+    rows = fused_rows(lr, out, args.scale, 2 * args.repeat)
+    if rows:
+        print(f"\nReLUs fused into the convolutions or separate, {out}x{out}, one pass:\n")
+        print(markdown(rows), flush=True)
     print(f"\nshot noise told per pixel (noise='poisson') at {out}x{out}, 2 passes:\n")
     print(markdown(shot_noise_rows(lr, out, args.scale, args.repeat)), flush=True)
     if args.stack:
