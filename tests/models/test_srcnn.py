@@ -1,3 +1,5 @@
+import platform
+
 import pytest
 import torch
 
@@ -88,8 +90,9 @@ def test_cpu_inference_equals_the_module(f2):
 def test_conv_relu_fused_equals_unfused_and_autocast_falls_back():
     from srcnn_plugin.models import srcnn
 
-    # Where oneDNN is built in, the fused operator is what runs.
-    assert (srcnn._FUSED is not None) == torch.backends.mkldnn.is_available()
+    # On x86-64 builds with oneDNN, the fused operator is what runs.
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    assert (srcnn._FUSED is not None) == (x86 and torch.backends.mkldnn.is_available())
     torch.manual_seed(4)
     x, w, b = torch.randn(2, 3, 20, 17), torch.randn(8, 3, 5, 5), torch.randn(8)
     ref = torch.nn.functional.conv2d(x, w, b).relu()
@@ -99,6 +102,19 @@ def test_conv_relu_fused_equals_unfused_and_autocast_falls_back():
             low = conv_relu(x, w, b)
     assert low.dtype == torch.bfloat16  # autocast's convolution, not the fp32 fused one
     torch.testing.assert_close(low.float(), ref, atol=0.3, rtol=0.05)
+
+
+def test_conv_relu_falls_back_for_good_when_the_fused_operator_fails(monkeypatch):
+    from srcnn_plugin.models import srcnn
+
+    def broken(*args):
+        raise RuntimeError("not supported by this build")
+
+    monkeypatch.setattr(srcnn, "_FUSED", broken)
+    x, w, b = torch.rand(1, 2, 9, 9), torch.randn(3, 2, 3, 3), torch.randn(3)
+    with torch.inference_mode():
+        torch.testing.assert_close(conv_relu(x, w, b), torch.nn.functional.conv2d(x, w, b).relu())
+    assert srcnn._FUSED is None
 
 
 def test_flat_response_is_exact_with_noise():
