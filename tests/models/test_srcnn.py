@@ -71,8 +71,8 @@ def test_noise_shifts_biases_per_item():
 
 @pytest.mark.parametrize("f2", [1, 5])
 def test_cpu_inference_equals_the_module(f2):
-    """The CPU path (fused ReLUs, product last layer) gives the module's values,
-    for plain, conditioned and per-item conditions, in either memory format."""
+    """The CPU path (fused ReLUs, product last layer, channels-last as the engine
+    runs it) gives the module's values, plain, conditioned and per item."""
     torch.manual_seed(3)
     net = SRCNN(SRCNNConfig(f2=f2, noise_aware=True, blur_aware=True)).eval()
     with torch.no_grad():

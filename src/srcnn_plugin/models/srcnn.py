@@ -330,10 +330,11 @@ def conv_relu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torc
     On x86-64 CPUs, in float32 and outside autocast, oneDNN applies the ReLU as
     the convolution writes its output (``torch.ops.mkldnn._convolution_pointwise``,
     the fused operator PyTorch's compiler uses), which saves reading and
-    writing the activations once more: 9-1-5 tiles run about 1.2x faster
-    (``benchmarks/bench_speed.py``). Elsewhere, or where this PyTorch lacks
-    the operator, it is ``F.conv2d(x, weight, bias).relu_()``. Both give the
-    same values.
+    writing the activations once more: on one thread the 9-1-5 models run
+    1.3x faster end to end, 9-5-5 as before; on two threads the difference
+    was within the machine's noise (``benchmarks/bench_speed.py``, its fused
+    table). Elsewhere, or where this PyTorch lacks the operator, it is
+    ``F.conv2d(x, weight, bias).relu_()``. Both give the same values.
 
     Examples
     --------
