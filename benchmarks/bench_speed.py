@@ -6,8 +6,10 @@ Prints, in one run on this machine: the fp32 and bf16 matrix-product ceilings
 (GFLOP/s), the SRCNN bound they imply (MPix/s), then for each output size the
 output MPix/s of ``rescale`` (fp32 and bf16), of a naive whole-image torch
 SRCNN, of ``skimage.transform.rescale(order=3)`` and ``cv2.resize(INTER_CUBIC)``,
-and rescale's ratio to the fp32 bound. Compare ratios, not absolute numbers:
-the machine is shared.
+and rescale's ratio to the fp32 bound. Before those (and alone with
+``--families-only``): the families' models side by side at the same passes,
+each with fused and separate ReLUs, told shot noise, and on a stack of planes.
+Compare ratios, not absolute numbers: the machine is shared.
 """
 
 from __future__ import annotations
