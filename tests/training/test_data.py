@@ -217,7 +217,7 @@ def test_band_limit_blurs_the_truth_and_its_recording():
     # and the recording is made from it: smoother than the sharp truth's
     assert np.abs(np.diff(bic_smooth)).mean() < 0.8 * np.abs(np.diff(bic_sharp)).mean()
     np.testing.assert_array_equal(acquire(hr, 2, Degradation("binning"), band=0.0)[0], sharp)
-    for bad in (-1.0, float("nan")):
+    for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="sigma >= 0"):
             acquire(hr, 2, Degradation("binning"), band=bad)
 

@@ -271,8 +271,7 @@ def record(hr: np.ndarray, scale: float, degradation, rng=None, band: float = 0.
     if hr.dtype == np.uint8:
         hr = hr.astype(np.float64) / 255.0
     hr = np.asarray(hr, np.float64)
-    if not band >= 0:  # NaN too
-        raise ValueError(f"The band limit is a Gaussian sigma >= 0 (HR pixels), got {band}.")
+    _check_sigma(band, "The band limit")
     if band > 0:
         hr = gaussian_psf(hr, band)
     h, w = hr.shape[:2]
@@ -310,10 +309,15 @@ def add_shrunk_copies(images: Sequence[np.ndarray], factors: Sequence[float]) ->
     return out
 
 
+def _check_sigma(sigma: float, what: str) -> None:
+    """Raise unless ``sigma`` is a finite Gaussian sigma >= 0 (NaN and inf refused)."""
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"{what} is a Gaussian sigma >= 0 (HR pixels), got {sigma!r}.")
+
+
 def check_hr_blur(hr_blur: float, degradation) -> None:
     """Raise unless ``hr_blur`` is a sigma >= 0, given with a degradation mixture if > 0."""
-    if not (np.isfinite(hr_blur) and hr_blur >= 0):
-        raise ValueError(f"hr_blur is a Gaussian sigma >= 0 (HR pixels), got {hr_blur!r}.")
+    _check_sigma(hr_blur, "hr_blur")
     if hr_blur and degradation is None:
         raise ValueError(
             "hr_blur band-limits the truths of acquisition training: pass a degradation "
