@@ -8,7 +8,9 @@ output MPix/s of ``rescale`` (fp32 and bf16), of a naive whole-image torch
 SRCNN, of ``skimage.transform.rescale(order=3)`` and ``cv2.resize(INTER_CUBIC)``,
 and rescale's ratio to the fp32 bound. Before those (and alone with
 ``--families-only``): the families' models side by side at the same passes,
-each with fused and separate ReLUs, told shot noise, and on a stack of planes.
+each with fused and separate ReLUs, in a fresh process with and without the
+engine's raise of glibc's mmap threshold, told shot noise, and on a stack of
+planes. Last, a tile-size sweep of the default and the fast model.
 Compare ratios, not absolute numbers: the machine is shared.
 """
 
@@ -291,6 +293,112 @@ def stack_rows(out: int, scale: float, planes: int, repeat: int) -> list[dict]:
     return rows
 
 
+def tile_rows(lr, out: int, scale: float, tiles, repeat: int) -> list[dict]:
+    """MPix/s of the default (9-5-5) and fast (9-1-5) models for each tile size.
+
+    The tile sizes are alternated within each repeat, so the machine's drift
+    reaches them alike; ``auto`` is the engine's automatic tile (``_job._tile_side``).
+    """
+    import time
+
+    from srcnn_plugin import explain
+
+    sizes = [None, *tiles]
+    best = {(f, t): float("inf") for f in ("default", "fast") for t in sizes}
+    for family in ("default", "fast"):
+        model = None if family == "default" else family
+
+        def run(tile, model=model):
+            return srcnn_plugin.rescale(
+                lr, scale, device="cpu", model=model, tile_size=tile, ensemble=1
+            )
+
+        run(None)
+        for _ in range(repeat):
+            for tile in sizes:
+                t0 = time.perf_counter()
+                run(tile)
+                best[family, tile] = min(best[family, tile], time.perf_counter() - t0)
+    auto = {
+        f: explain(lr, scale, model=None if f == "default" else f)["tile"]
+        for f in ("default", "fast")
+    }
+    mpix = out * out / 1e6
+    rows = []
+    for tile in sizes:
+        row = {"tile": "auto" if tile is None else tile}
+        for family in ("default", "fast"):
+            row[f"{family} MPix/s"] = mpix / best[family, tile]
+            row[f"{family} / auto"] = best[family, None] / best[family, tile]
+        rows.append(row)
+    rows[0]["tile"] = f"auto ({auto['default']} / {auto['fast']})"
+    return rows
+
+
+_FRESH = """
+import sys, time
+import numpy as np
+import srcnn_plugin
+import srcnn_plugin._engine as engine
+
+family, raised, out, scale, repeat = sys.argv[1:]
+engine._MMAP_RAISED = raised == "0"  # True: skip the raise, as before it existed
+model = None if family == "default" else family
+lr = np.random.default_rng(0).random((round(int(out) / float(scale)),) * 2).astype(np.float32)
+srcnn_plugin.rescale(lr, float(scale), device="cpu", model=model, ensemble=1)
+best = float("inf")
+for _ in range(int(repeat)):
+    t0 = time.perf_counter()
+    srcnn_plugin.rescale(lr, float(scale), device="cpu", model=model, ensemble=1)
+    best = min(best, time.perf_counter() - t0)
+print(best)
+"""
+
+
+def fresh_process_rows(out: int, scale: float, repeat: int) -> list[dict]:
+    """Each family in a fresh process, with and without ``_raise_mmap_threshold``.
+
+    One pass, automatic tiles; each configuration runs ``repeat`` times in
+    its own process (best time), and the processes alternate.
+    """
+    import subprocess
+    import sys
+
+    best = {}
+    for _ in range(2):
+        for family in ("default", "fast"):
+            for raised in (True, False):
+                args = [family, str(int(raised)), str(out), str(scale), str(repeat)]
+                res = subprocess.run(
+                    [sys.executable, "-c", _FRESH, *args],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                t = float(res.stdout.split()[-1])
+                best[family, raised] = min(best.get((family, raised), t), t)
+    mpix = out * out / 1e6
+    rows = []
+    for family in ("default", "fast"):
+        rows.append(
+            {
+                "family": family,
+                "threshold raised MPix/s": mpix / best[family, True],
+                "glibc's own MPix/s": mpix / best[family, False],
+                "raised / own": best[family, False] / best[family, True],
+            }
+        )
+    rows.append(
+        {
+            "family": "fast / default",
+            "threshold raised MPix/s": best["default", True] / best["fast", True],
+            "glibc's own MPix/s": best["default", False] / best["fast", False],
+            "raised / own": "",
+        }
+    )
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -308,8 +416,9 @@ def main(argv=None):
         "--tiles",
         type=int,
         nargs="*",
-        default=[128, 256, 384, 512, 1024],
-        help="tile sizes to sweep at the largest size (none: skip)",
+        default=[96, 128, 160, 192, 256, 384, 512],
+        help="tile sizes to sweep at the largest size, for the default and the fast "
+        "model (none: skip)",
     )
     args = ap.parse_args(argv)
     macs = get_model().config.macs_per_pixel
@@ -343,6 +452,8 @@ def main(argv=None):
     if rows:
         print(f"\nReLUs fused into the convolutions or separate, {out}x{out}, one pass:\n")
         print(markdown(rows), flush=True)
+    print(f"\nfresh process, {out}x{out}, one pass: glibc's mmap threshold raised or not:\n")
+    print(markdown(fresh_process_rows(out, args.scale, args.repeat)), flush=True)
     print(f"\nshot noise told per pixel (noise='poisson') at {out}x{out}, 2 passes:\n")
     print(markdown(shot_noise_rows(lr, out, args.scale, args.repeat)), flush=True)
     if args.stack:
@@ -369,18 +480,8 @@ def main(argv=None):
         out = args.sizes[-1]
         n = int(round(out / args.scale))
         lr = rng.random((n, n)).astype(np.float32)
-        sweep = []
-        for tile in args.tiles:
-            t = best_of(
-                lambda tile=tile: srcnn_plugin.rescale(
-                    lr, args.scale, device="cpu", tile_size=tile, symmetric=False
-                ),
-                args.repeat,
-            )
-            mp = out * out / 1e6 / t
-            sweep.append({"tile": tile, "MPix/s": mp, "fast / fp32 bound": mp / bound32})
-        print(f"\ntile-size sweep at {out}x{out} (fast path):\n")
-        print(markdown(sweep))
+        print(f"\ntile-size sweep at {out}x{out}, one pass (auto: the automatic tile):\n")
+        print(markdown(tile_rows(lr, out, args.scale, args.tiles, args.repeat)))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -139,3 +143,63 @@ def test_tensor_slabs_stay_tensors(engine, rng):
         out = engine.run(torch.from_numpy(slab), tp, sr=sr)
         assert isinstance(out, torch.Tensor) and out.device == engine.device
         np.testing.assert_array_equal(out.numpy(), ref)
+
+
+_MMAP_PROBE = """
+import resource
+import torch
+from torch.nn import functional as F
+
+w1, w2, w3 = torch.randn(64, 1, 9, 9), torch.randn(32, 64, 1, 1), torch.randn(1, 32, 5, 5)
+
+def faults_of_tiles():  # the 9-1-5 on 256 tiles (268^2 inputs), in the steady state
+    x = torch.rand(1, 1, 268, 268)
+    with torch.inference_mode():
+        for i in range(4):
+            if i == 2:
+                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            F.conv2d(F.conv2d(F.conv2d(x, w1).relu_(), w2).relu_(), w3)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+
+before = faults_of_tiles()
+from srcnn_plugin._engine import Engine
+from srcnn_plugin.models.registry import get_model
+Engine(get_model("srcnn-9-1-5-x2"), "cpu")
+print(before, faults_of_tiles())
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux")
+    or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""),
+    reason="glibc's malloc only",
+)
+def test_a_cpu_engine_keeps_tile_activations_on_the_heap():
+    # In a fresh process glibc returns each tile's freed activations to the
+    # system, so the next tile faults in and zeroes fresh pages (a 256 tile's
+    # first layer alone is 18 MiB: 4,600 pages); once a CPU engine exists they
+    # stay on the heap.
+    own = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+    env = {k: v for k, v in os.environ.items() if k not in own}  # dask.distributed sets one
+    out = subprocess.run(
+        [sys.executable, "-c", _MMAP_PROBE], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    before, after = (int(v) for v in out)
+    assert before > 5_000
+    assert after < 500
+
+
+def test_the_mmap_threshold_is_set_once_and_not_over_the_process_own(monkeypatch):
+    import srcnn_plugin._engine as engine
+
+    glibc = sys.platform.startswith("linux") and "glibc" in (
+        os.confstr("CS_GNU_LIBC_VERSION") or ""
+    )
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(engine, "_MMAP_RAISED", False)
+    assert engine._raise_mmap_threshold() is glibc
+    assert engine._raise_mmap_threshold() is False  # once per process
+    monkeypatch.setattr(engine, "_MMAP_RAISED", False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
+    assert engine._raise_mmap_threshold() is False

@@ -73,11 +73,60 @@ def _check_precision(precision: str, device) -> str:
 
 
 # Largest first-layer activation of one CPU forward pass. glibc's malloc serves
-# larger blocks with fresh mmap pages (its threshold adapts up to 32 MiB), which
-# the kernel faults in and zeroes on every tile: in one forward pass of 4 tiles, a
-# 4-plane stack ran the fast (9-1-5) model 1.35x slower than split
-# (benchmarks/bench_speed.py, the stack table).
+# blocks above its mmap threshold (which adapts up to 32 MiB) with fresh pages,
+# which the kernel faults in and zeroes on every tile: in one forward pass of 4
+# tiles, a 4-plane stack ran the fast (9-1-5) model 1.35x slower than split
+# (benchmarks/bench_speed.py, the stack table). The bound stays below the
+# threshold that _raise_mmap_threshold sets (31 MiB).
 _MAX_ACTIVATION = 24 * 2**20
+# glibc's mmap threshold as _raise_mmap_threshold sets it (the ceiling of its
+# own dynamic threshold is 32 MiB), and the free heap it keeps (glibc's own rule:
+# twice the threshold).
+_MMAP_THRESHOLD = 31 * 2**20
+_TRIM_THRESHOLD = 2 * _MMAP_THRESHOLD
+_MMAP_RAISED = False
+
+
+def _raise_mmap_threshold() -> bool:
+    """Set glibc's mmap threshold to 31 MiB, once per process (Linux, glibc).
+
+    A fresh process starts with a 128 KiB threshold and returns freed heap
+    above 128 KiB to the system, so every tile's activations (18 MiB for a
+    256 tile's first layer) are fresh pages, which the kernel faults in and
+    zeroes: about a quarter of the fast model's time (benchmarks/bench_speed.py,
+    "fresh process" table). glibc raises both thresholds on its own only
+    when it frees a large mapped block, which a long session does sooner or
+    later; this sets the state it would reach (``mallopt``: blocks below 31
+    MiB come from the heap, which keeps up to 62 MiB free). Nothing is
+    changed if the process set glibc's malloc options itself
+    (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``GLIBC_TUNABLES``;
+    dask.distributed sets the trim threshold, to give its workers' memory
+    back), or on another libc or system. Returns whether it was set in this
+    call.
+    """
+    global _MMAP_RAISED
+    if _MMAP_RAISED:
+        return False
+    _MMAP_RAISED = True
+    import os
+    import sys
+
+    own = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+    try:
+        libc_version = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        if not sys.platform.startswith("linux") or "glibc" not in libc_version:
+            return False
+        if any(os.environ.get(name) for name in own):
+            return False
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+        ok = libc.mallopt(m_mmap_threshold, _MMAP_THRESHOLD) == 1
+        return bool(ok and libc.mallopt(m_trim_threshold, _TRIM_THRESHOLD) == 1)
+    except (OSError, ValueError, AttributeError):  # no confstr name, no libc symbols
+        return False
 
 
 def forward_items(n: int, channels: int, height: int, width: int) -> int:
@@ -188,6 +237,8 @@ class Engine:
         self.precision = _check_precision(precision, self.device)
         self.loaded = loaded
         self.net = _model_on(loaded, self.device)
+        if self.device.type == "cpu":
+            _raise_mmap_threshold()
         self.halo = loaded.config.halo
         self._flat: dict = {}
 
