@@ -82,6 +82,16 @@ def test_float_tiff_and_float_option(folder, tmp_path):
     assert not (out / "cam_x2.png").exists()
 
 
+def test_nan_in_a_float_tiff_stays_in_place(rng, tmp_path):
+    img = rng.random((20, 30)).astype(np.float32)
+    img[4:9, 10:16] = np.nan
+    tifffile.imwrite(tmp_path / "masked.tif", img)
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "masked.tif"), "-s", "2", "-o", str(out), "-q"]) == 0
+    up = tifffile.imread(out / "masked_x2.tif")
+    np.testing.assert_array_equal(np.isnan(up), np.kron(np.isnan(img), np.ones((2, 2), bool)))
+
+
 def test_folder_batch_and_refusal_to_overwrite(folder, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["upscale", str(folder), "-s", "2", "-o", str(out), "-q"]) == 0

@@ -51,10 +51,21 @@ def test_uint16_preserve_range(rng):
     assert_array_equal(lazy.compute(), rescale(img, 2, preserve_range=True, tile_size=32))
 
 
-def test_nan_detected_up_front():
+def test_nan_is_no_data_as_in_numpy(rng):
+    from scipy import ndimage as ndi
+
+    img = ndi.gaussian_filter(rng.random((48, 52)), 2.0)
+    img[10:30, 18:27] = np.nan  # across chunk boundaries
+    img[40, 3] = np.nan
+    lazy = rescale(da.from_array(img, chunks=(20, 13)), 2, tile_size=32)
+    assert_array_equal(lazy.compute(), rescale(img, 2, tile_size=32))
+    assert np.isnan(lazy.compute()).sum() == 4 * np.isnan(img).sum()
+
+
+def test_infinity_detected_up_front():
     img = np.zeros((20, 20))
-    img[3, 3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    img[3, 3] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
         rescale(da.from_array(img, chunks=10), 2)
 
 

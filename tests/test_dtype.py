@@ -192,3 +192,30 @@ def test_fill_mask_is_the_grown_erosion(rng):
         )
         mask = fill_mask(a, 0)
         assert np.array_equal(np.zeros(a.shape, bool) if mask is None else mask, grown)
+
+
+def test_fill_no_data_continues_the_data_and_is_local(rng):
+    from srcnn_plugin._dtype import NO_DATA_REACH, fill_no_data
+
+    x = rng.random((40, 50, 2))
+    x[5:25, 10:30, 0] = np.nan
+    x[..., 1][rng.random((40, 50)) < 0.05] = np.nan  # specks
+    whole = fill_no_data(x, (0, 1), [-1.0, -2.0])
+    assert not np.isnan(whole).any()
+    data = ~np.isnan(x)
+    np.testing.assert_array_equal(whole[data], x[data])
+    # Specks take their neighbours' mean; the hole's core (deeper than the
+    # reach) its channel's minimum, as a flat fill.
+    assert whole[..., 1].min() >= np.nanmin(x[..., 1])
+    core = (
+        slice(5 + NO_DATA_REACH, 25 - NO_DATA_REACH),
+        slice(10 + NO_DATA_REACH, 30 - NO_DATA_REACH),
+    )
+    assert (whole[core + (0,)] == -1.0).all()
+    ring = whole[5, 10:30, 0]
+    assert ring.min() >= np.nanmin(x[..., 0]) and ring.max() <= np.nanmax(x[..., 0])
+    # Blocks with the reach as overlap give the whole result.
+    r = NO_DATA_REACH
+    part = fill_no_data(x[: 20 + r], (0, 1), [-1.0, -2.0])[:20]
+    np.testing.assert_array_equal(part, whole[:20])
+    np.testing.assert_array_equal(fill_no_data(x[20 - r :], (0, 1), [-1.0, -2.0])[r:], whole[20:])

@@ -34,3 +34,13 @@ def test_padding_only_at_image_border():
     assert inner.pad == (0, 0, 0, 0)
     corner = plan_tile(r, r, (0, 10, 95, 100), 8)
     assert corner.pad == (8, 0, 0, 8)
+
+
+@pytest.mark.parametrize("n,m", [(5, 10), (7, 21), (10, 25), (9, 6), (12, 4), (1, 3)])
+def test_nearest_source_is_scikit_image_order_0(n, m):
+    from skimage.transform import resize
+
+    from srcnn_plugin._tiling import nearest_source
+
+    idx = resize(np.arange(n, dtype=float)[None], (1, m), order=0, anti_aliasing=False)[0]
+    np.testing.assert_array_equal(nearest_source(n, m), idx.astype(int))

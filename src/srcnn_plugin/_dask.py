@@ -10,7 +10,9 @@ Blocks carry only picklable state (the model is named, not shipped), so the
 graph runs on a ``dask.distributed`` cluster.
 
 The per-channel minimum and maximum (normalisation and clipping) are computed
-up front: one pass over the data, before the lazy array is returned.
+up front: one pass over the data, before the lazy array is returned (a second
+one, for the data's range, where there is NaN: no data, filled blockwise with
+the overlap the fill needs, and NaN again in the output).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import work_dtype as work_type
-from ._job import describe, drain, prepare_job, rescale_steps
+from ._job import describe, drain, no_data, prepare_job, rescale_steps
 from ._options import Options
 from ._plan import RescalePlan, _plane_order, _pre_resample
-from ._tiling import axis_resampler, plan_tile, tile_bounds
+from ._tiling import axis_resampler, nearest_source, plan_tile, tile_bounds
+from ._validation import check_finite_range
 
 __all__ = ["rescale_dask"]
 
@@ -145,10 +148,33 @@ def _block(xblk, job, tp):
 
 def prepare_dask(image, plan: RescalePlan, options: Options):
     """``(xw, job)``: the lazy work-layout input and its `TileJob` (statistics computed)."""
+    xw, job, _ = _prepare(image, plan, options)
+    return xw, job
+
+
+def _prepare(image, plan: RescalePlan, options: Options):
+    """``(xw, job, nan)``: `prepare_dask` and the lazy NaN mask (``None`` without NaN)."""
+    import dask
+    import dask.array as da
+
     xw = _work_view(image, plan.channel_axis)
     lo0, hi0 = _minmax(xw, None)
+    nan = None
+    if np.isnan(lo0).any() or np.isnan(hi0).any():  # no data: the range of the data
+        nan = da.isnan(xw)
+        axes = tuple(range(xw.ndim - 1))
+        lo0, hi0, share = dask.compute(
+            da.nanmin(xw, axis=axes), da.nanmax(xw, axis=axes), nan.mean(axis=axes)
+        )
+        lo0 = np.nan_to_num(np.asarray(lo0, np.float64))  # a channel without data: 0
+        hi0 = np.nan_to_num(np.asarray(hi0, np.float64))
+        xw, lo0, hi0, nan = no_data(xw, plan, lo0, hi0, nan=nan)
+    check_finite_range(lo0, hi0)
     xw = _pre_resample_lazy(xw, plan)
-    return xw, prepare_job(plan, xw, lo0, hi0, _minmax, options, _spike_free_range)
+    job = prepare_job(plan, xw, lo0, hi0, _minmax, options, _spike_free_range)
+    if nan is not None:
+        job.no_data = tuple(float(v) for v in share)
+    return xw, job, nan
 
 
 def rescale_dask(image, plan: RescalePlan, options: Options, record: dict | None = None):
@@ -162,7 +188,7 @@ def rescale_dask(image, plan: RescalePlan, options: Options, record: dict | None
     if plan.plane is None:
         out = drain(rescale_steps(np.asarray(image), plan, options, record=record))
         return da.from_array(out, chunks=image.chunksize)
-    xw, job = prepare_dask(image, plan, options)
+    xw, job, nan = _prepare(image, plan, options)
     if record is not None:
         record.update(describe(job, plan))
     p, q = plan.plane
@@ -195,6 +221,10 @@ def rescale_dask(image, plan: RescalePlan, options: Options, record: dict | None
             )
         rows.append(da.concatenate(row, axis=q))
     out = da.concatenate(rows, axis=p)
+    if nan is not None:  # restore_no_data, lazily
+        for a, (n, m) in enumerate(zip(plan.work_in[:-1], plan.work_out[:-1])):
+            nan = da.take(nan, nearest_source(n, m), axis=a)
+        out = da.where(nan, np.asarray(np.nan, out.dtype), out)
     if plan.channel_axis is not None:
         return da.moveaxis(out, -1, plan.channel_axis)
     return out[..., 0]

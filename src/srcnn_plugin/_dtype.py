@@ -9,6 +9,8 @@
   is inverted exactly on the output (see ``TileJob`` in ``_rescale``), so
   ``rescale(a * x + b) == a * rescale(x) + b`` for ``a > 0`` and a 12-bit image in
   uint16 gets the same result as the same image in [0, 1].
+* NaN in a float image is "no data": the network sees it filled
+  (``fill_no_data``) and the output is NaN where the input was.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "fill_no_data",
+    "NO_DATA_REACH",
     "spike_free_minmax",
     "fill_mask",
     "fill_values",
@@ -54,6 +58,51 @@ def model_affine(lo, span):
     """
     gain = (MODEL_RANGE[1] - MODEL_RANGE[0]) / np.asarray(span, np.float64)
     return gain, MODEL_RANGE[0] - np.asarray(lo, np.float64) * gain
+
+
+#: How far (pixels, in the plane) ``fill_no_data`` continues the data into NaN.
+NO_DATA_REACH = 4
+
+
+def fill_no_data(x: np.ndarray, axes, lo) -> np.ndarray:
+    """``x`` with its NaN ("no data") filled, for the network.
+
+    ``x`` is a float image in work layout (``(..., C)``), ``axes`` the two
+    axes of its planes (or every spatial axis), ``lo`` each channel's
+    minimum over its data. Layer by layer, up to `NO_DATA_REACH` layers
+    deep, each NaN pixel next to data (in its plane, 3 x 3) takes the mean of
+    those neighbours, so holes and edges continue the data as the image's
+    border does and no output pixel next to a hole is pulled towards an
+    arbitrary value. NaN deeper than that takes its channel's minimum: a
+    flat fill, which the range and the noise leave out as they leave out a
+    zero fill. Each pixel depends on its `NO_DATA_REACH` neighbourhood only,
+    so blocks overlapping by that much give the same result. A copy.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, np.nan, 3.0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan]]).T
+    >>> fill_no_data(x[None], (0, 1), [1.0])[0, :, 0].tolist()
+    [1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 1.0, 1.0]
+    """
+    from scipy import ndimage as ndi
+
+    out = np.array(x, dtype=np.result_type(x.dtype, np.float32))
+    nan = np.isnan(out)
+    size = [1] * out.ndim
+    for a in axes:
+        size[a] = 3
+    box = np.ones(size)
+    for _ in range(NO_DATA_REACH):
+        if not nan.any():
+            break
+        total = ndi.correlate(np.where(nan, 0.0, out).astype(np.float64), box, mode="constant")
+        count = ndi.correlate((~nan).astype(np.float64), box, mode="constant")
+        edge = nan & (count > 0)
+        out[edge] = total[edge] / count[edge]
+        nan &= ~edge
+    if nan.any():
+        out[nan] = np.broadcast_to(np.asarray(lo, out.dtype), out.shape)[nan]
+    return out.astype(x.dtype, copy=False)
 
 
 #: A channel's range ignores its spikes when they stick out by more than this share of it.

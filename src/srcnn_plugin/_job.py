@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import MODEL_RANGE, flat_values, model_affine, network_range
+from ._dtype import MODEL_RANGE, fill_no_data, flat_values, model_affine, network_range
 from ._dtype import work_dtype as work_type
 from ._options import Options
 from ._plan import (
@@ -27,13 +27,15 @@ from ._plan import (
     _spike_free_range,
     _to_work,
 )
-from ._tiling import axis_resampler, plan_tile, tile_bounds
+from ._tiling import axis_resampler, nearest_source, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_noise, check_psf_sigma
 
 __all__ = [
     "TileJob",
     "prepare_job",
     "prepare_numpy",
+    "no_data",
+    "restore_no_data",
     "describe",
     "describe_line",
     "rescale_steps",
@@ -92,6 +94,7 @@ class TileJob:
     narrowed: tuple[bool, ...] = ()
     fills: tuple[tuple[int, float], ...] = ()
     hi: np.ndarray | None = None  # the top of the range (lo + span, except constant channels)
+    no_data: tuple[float, ...] = ()  # each channel's share of NaN pixels (none: empty)
 
     def groups(self, planes: list) -> list[list]:
         """Planes in batches of ``plane_batch`` (small planes share one forward pass)."""
@@ -375,19 +378,78 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     )
 
 
-def prepare_numpy(image, plan: RescalePlan, options: Options):
-    """``(x, lo0, hi0, job)`` for a NumPy image: work layout, range, the `TileJob`.
+def no_data(x, plan: RescalePlan, lo0, hi0, nan=None):
+    """NaN ("no data") of a float image in work layout: ``(x, lo0, hi0, nan)``.
 
-    ``x`` is the work-layout input, resampled along the axes outside the
-    plane; ``job`` is ``None`` when there is no plane to super-resolve.
+    Without NaN (``lo0``/``hi0``, the channels' min and max, are not NaN)
+    everything is returned as it is and ``nan`` is ``None``. Otherwise
+    ``x`` is filled ([fill_no_data][srcnn_plugin._dtype.fill_no_data], a
+    copy: the caller's image is not touched), ``lo0``/``hi0`` become the
+    range of the data (0 for a channel without any) and ``nan`` is the
+    mask to restore on the output (`restore_no_data`). ``nan`` may be
+    given (a lazy mask, with the data's range as ``lo0``/``hi0``) for
+    ``x`` a dask array; the fill is then blockwise, with the overlap it
+    needs.
+    """
+    if nan is None:
+        if not (np.isnan(lo0).any() or np.isnan(hi0).any()):
+            return x, lo0, hi0, None
+        nan = np.isnan(x)
+        spatial = tuple(range(x.ndim - 1))
+        have = ~nan.all(axis=spatial)
+        lo0 = np.array([np.nanmin(x[..., c]) if h else 0.0 for c, h in enumerate(have)])
+        hi0 = np.array([np.nanmax(x[..., c]) if h else 0.0 for c, h in enumerate(have)])
+    if plan.mix is not None:
+        raise ValueError(
+            "NaN (no data) is not supported with color_mode='ycbcr' (photographs); use "
+            "color_mode='channels', or replace it first, e.g. with np.nan_to_num(image)."
+        )
+    axes = plan.plane or tuple(range(x.ndim - 1))
+    if isinstance(x, np.ndarray):
+        return fill_no_data(x, axes, lo0), lo0, hi0, nan
+    from ._dtype import NO_DATA_REACH
+
+    depth = {a: NO_DATA_REACH if a in axes else 0 for a in range(x.ndim)}
+    filled = x.map_overlap(
+        fill_no_data, depth=depth, boundary="none", axes=axes, lo=lo0, dtype=x.dtype
+    )
+    return filled, lo0, hi0, nan
+
+
+def restore_no_data(out_w, nan, plan: RescalePlan) -> None:
+    """NaN in ``out_w`` (the output, work layout) where the input had no data.
+
+    An output pixel is NaN when the input pixel holding its centre is
+    ([nearest_source][srcnn_plugin._tiling.nearest_source], on every axis),
+    so a hole keeps its place and size and does not grow. In place, rows
+    at a time (the mask is never output-sized).
+    """
+    idx = [nearest_source(n, m) for n, m in zip(nan.shape[:-1], plan.work_out[:-1])]
+    channels = np.arange(nan.shape[-1])
+    for start in range(0, out_w.shape[0], 64):
+        rows = idx[0][start : start + 64]
+        mask = nan[np.ix_(rows, *idx[1:], channels)]
+        out_w[start : start + len(rows)][mask] = np.nan
+
+
+def prepare_numpy(image, plan: RescalePlan, options: Options):
+    """``(x, lo0, hi0, job, nan)`` for a NumPy image: work layout, range, the `TileJob`.
+
+    ``x`` is the work-layout input (NaN filled, see `no_data`), resampled
+    along the axes outside the plane; ``job`` is ``None`` when there is no
+    plane to super-resolve; ``nan`` the input's NaN mask, ``None`` without.
     """
     x = _to_work(np.asarray(image), plan.channel_axis)
     lo0, hi0 = _mixed_minmax(x, None)
+    x, lo0, hi0, nan = no_data(x, plan, lo0, hi0)
     check_finite_range(lo0, hi0)
     x = _pre_resample(x, plan)
     if plan.plane is None:
-        return x, lo0, hi0, None
-    return x, lo0, hi0, prepare_job(plan, x, lo0, hi0, _mixed_minmax, options)
+        return x, lo0, hi0, None, nan
+    job = prepare_job(plan, x, lo0, hi0, _mixed_minmax, options)
+    if nan is not None:
+        job.no_data = tuple(float(v) for v in nan.mean(axis=tuple(range(nan.ndim - 1))))
+    return x, lo0, hi0, job, nan
 
 
 def describe(job: TileJob | None, plan: RescalePlan) -> dict:
@@ -402,7 +464,8 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
     found, and the noise it is told: a standard deviation, or a
     variance line ``[a, b]`` (``variance = a * intensity + b``) for shot
     noise, before the model's calibration (``noise_gain``), so passing it
-    back as ``noise=`` gives the same result. Values are stored values
+    back as ``noise=`` gives the same result; ``no_data``, the share of NaN
+    pixels, where a channel has any (the ranges are then the data's). Values are stored values
     (``preserve_range`` does not apply); with ``color_mode='ycbcr'`` the
     channels are Y, Cb and Cr.
     """
@@ -441,6 +504,8 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
             ch["saturated"] = any(c == k and v == top for c, v in job.fills)
         if told is not None:
             ch["noise"] = told[k].tolist()  # a level (float), or a line [a, b]
+        if job.no_data:
+            ch["no_data"] = job.no_data[k]
         channels.append(ch)
     out["channels"] = channels
     return out
@@ -479,6 +544,8 @@ def describe_line(info: dict) -> str:
                 text += f", noise {noise:.4g}"
             else:
                 text += ", noise line {:.4g} {:.4g}".format(*noise)
+        if ch.get("no_data"):
+            text += f", no data (NaN) {ch['no_data']:.1%}"
         if not ch["refined"]:
             text += " (not refined)"
         parts.append(text)
@@ -503,7 +570,7 @@ def rescale_steps(
     from ._engine import is_out_of_memory
 
     options = options or Options()
-    x, lo0, hi0, job = prepare_numpy(image, plan, options)
+    x, lo0, hi0, job, nan = prepare_numpy(image, plan, options)
     if record is not None:
         record.update(describe(job, plan))
     if out is None:
@@ -511,6 +578,8 @@ def rescale_steps(
     out_w = _to_work(out, plan.channel_axis)
     if job is None:
         _fill_without_plane(x, out_w, plan, lo0, hi0, options.clip)
+        if nan is not None:
+            restore_no_data(out_w, nan, plan)
         yield (1, 1)
         return out
     engine = job.engine()
@@ -533,6 +602,8 @@ def rescale_steps(
                     job.run(engine, xs, os_, group, tp)
                     done += 1
                     yield (done, total)
+            if nan is not None:
+                restore_no_data(out_w, nan, plan)
             return out
         except Exception as exc:
             # Only device out-of-memory is retried: fewer planes per pass, then

@@ -19,7 +19,29 @@ import numpy as np
 
 from ._imresize import band_matrix, banded_weights
 
-__all__ = ["AxisResampler", "TilePlan", "plan_tile", "tile_bounds", "axis_resampler"]
+__all__ = [
+    "AxisResampler",
+    "TilePlan",
+    "plan_tile",
+    "tile_bounds",
+    "axis_resampler",
+    "nearest_source",
+]
+
+
+def nearest_source(in_len: int, out_len: int) -> np.ndarray:
+    """For each output pixel of an axis, the input pixel whose area holds its centre.
+
+    The pixel-centre convention of scikit-image's ``rescale``: output pixel
+    ``o`` is centred at input coordinate ``(o + 0.5) * in_len / out_len - 0.5``.
+
+    Examples
+    --------
+    >>> nearest_source(3, 6).tolist(), nearest_source(4, 2).tolist()
+    ([0, 0, 1, 1, 2, 2], [1, 3])
+    """
+    o = (np.arange(out_len) + 0.5) * (in_len / out_len)
+    return np.minimum(o.astype(np.intp), in_len - 1)
 
 
 @dataclass(frozen=True)

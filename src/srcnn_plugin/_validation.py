@@ -127,15 +127,25 @@ def check_scale(scale, n_spatial: int) -> tuple[float, ...]:
     return values
 
 
-def check_finite_range(lo, hi) -> None:
-    """Raise if per-channel min/max reveal NaN or infinity."""
+def check_finite_range(lo, hi, what: str | None = None) -> None:
+    """Raise if per-channel min/max reveal infinity, or NaN where it is not taken.
+
+    ``rescale`` takes NaN as "no data" (the ranges it checks are then the
+    data's); ``what`` names a step that does not (e.g. adaptation), for its
+    NaN message.
+    """
     lo, hi = np.asarray(lo), np.asarray(hi)
+    if np.isnan(lo).any() or np.isnan(hi).any():
+        raise ValueError(
+            f"Image contains NaN (no data), which {what or 'this step'} does not take; crop "
+            "to the data, or replace it first, e.g. with np.nan_to_num(image). rescale "
+            "itself takes NaN: it stays NaN in the output and does not spread."
+        )
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise ValueError(
-            "Image contains NaN or infinite values; replace them first, e.g. with "
-            "np.nan_to_num(image) or by inpainting, so they do not spread to their neighbours "
-            "(a region of zeros, such as a registration's border, is left out of the "
-            "normalisation and stays 0)."
+            "Image contains infinite values; replace them first, e.g. with "
+            "np.nan_to_num(image), or set them to NaN, which rescale takes as no data "
+            "(it stays NaN in the output and does not spread to its neighbours)."
         )
 
 

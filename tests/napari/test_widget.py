@@ -150,7 +150,7 @@ def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
 def test_worker_error_gives_one_notification_and_resets(make_napari_viewer, qtbot, monkeypatch):
     viewer = make_napari_viewer()
     bad = np.ones((32, 32), np.float32)
-    bad[3, 3] = np.nan
+    bad[3, 3] = np.inf
     viewer.add_image(bad)
     widget = SRCNNWidget(viewer)
     errors = []
@@ -159,7 +159,7 @@ def test_worker_error_gives_one_notification_and_resets(make_napari_viewer, qtbo
     # The worker fails at once (maybe before a signal could be awaited): wait for its effects.
     qtbot.waitUntil(lambda: bool(widget.run_button.enabled and errors), timeout=30_000)
     qtbot.wait(200)  # a second notification would arrive now
-    assert len(errors) == 1 and "NaN" in errors[0]
+    assert len(errors) == 1 and "infinite" in errors[0]
     assert widget.status.value.startswith("failed") and widget.progress.value == 0
     assert len(viewer.layers) == 1
 
