@@ -147,6 +147,22 @@ def test_noise_and_psf_controls_reach_the_engine(make_napari_viewer, cells):
     assert opts["noise"] == 0.02 and opts["psf_sigma"] == 1.5
 
 
+def test_a_layer_with_nan_keeps_its_holes(make_napari_viewer, qtbot, cells):
+    viewer = make_napari_viewer()
+    img = cells.astype(np.float32)
+    img[40:60, 50:80] = np.nan  # e.g. masked out
+    viewer.add_image(img, name="masked")
+    widget = SRCNNWidget(viewer)
+    widget.factor.value = 2
+    worker = widget.run()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: len(viewer.layers) == 2, timeout=5_000)
+    out = viewer.layers[-1].data
+    np.testing.assert_array_equal(np.isnan(out), np.kron(np.isnan(img), np.ones((2, 2), bool)))
+    assert "no data" in widget.status.tooltip
+
+
 def test_worker_error_gives_one_notification_and_resets(make_napari_viewer, qtbot, monkeypatch):
     viewer = make_napari_viewer()
     bad = np.ones((32, 32), np.float32)
