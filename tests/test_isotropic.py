@@ -192,3 +192,13 @@ def test_shot_noise_is_told_to_the_axial_model_and_adapted_to(volume):
         warnings.simplefilter("ignore", AdaptationWarning)
         adapted = isotropic(lr, 4, noise="poisson", device="cpu", adapt={"steps": 4})
     assert adapted.shape == shot.shape and np.isfinite(adapted).all()
+
+
+def test_nan_stays_in_place_along_z_and_adaptation_says_how_to_take_it(volume):
+    vol = volume[1][:8].astype(np.float32)  # the recorded volume, 8 of its planes
+    vol[2:4, 10:20, 10:20] = np.nan
+    out = isotropic(vol, 4, adapt=False)
+    assert out.shape == (32, *vol.shape[1:])
+    np.testing.assert_array_equal(np.isnan(out), np.repeat(np.isnan(vol), 4, axis=0))
+    with pytest.raises(ValueError, match="adapt=False"):
+        isotropic(vol, 4)

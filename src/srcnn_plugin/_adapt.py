@@ -328,7 +328,9 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     stack = np.stack(crops)
     lo0 = stack.min(axis=(0, 2, 3))
     hi0 = stack.max(axis=(0, 2, 3))
-    check_finite_range(lo0, hi0, "adaptation")
+    check_finite_range(
+        lo0, hi0, "adaptation (adapt=, Upscaler.adapt; isotropic adapts unless adapt=False)"
+    )
     lo, hi = lo0, hi0
     fills = [None] * stack.shape[1]
     if plan.mix is None:  # spikes and fill do not set the contrast (as in rescale), nor are learnt
