@@ -242,8 +242,12 @@ def test_bad_images_say_what_to_pass():
         up.adapt(np.zeros((64, 64)))
     with pytest.raises(ValueError, match="same factor on both axes"):
         Upscaler((2, 3), device="cpu").adapt(np.random.default_rng(0).random((64, 64)))
-    with pytest.raises(ValueError, match="NaN"):
-        up.adapt(np.full((64, 64), np.nan))
+    with pytest.raises(ValueError, match="constant"):
+        up.adapt(np.full((64, 64), np.nan))  # no data at all
+    rgb = np.random.default_rng(0).random((64, 64, 3))
+    rgb[3, 3, 0] = np.nan
+    with pytest.raises(ValueError, match="color_mode='channels'"):
+        Upscaler(2, device="cpu", channel_axis=-1, color_mode="ycbcr").adapt(rgb)
     with pytest.raises(TypeError, match="adapt must be"):
         rescale(np.random.default_rng(0).random((64, 64)), 2, adapt="yes")
 
@@ -307,3 +311,14 @@ def test_adaptation_planes_leave_a_zero_fill_out(cells):
     np.testing.assert_allclose(plane[:, 100:].max(), MODEL_RANGE[1])
     assert level is not None
     np.testing.assert_allclose(level * np.ptp(img), ref_level * np.ptp(img[:, 100:]), rtol=0.15)
+
+
+def test_adaptation_takes_nan_as_no_data(rng):
+    from scipy import ndimage as ndi
+
+    img = ndi.gaussian_filter(rng.random((96, 96)), 1.5)
+    img[30:50, 20:45] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AdaptationWarning)  # 20 steps may not help
+        out = rescale(img, 2, adapt={"steps": 20, "every": 10}, device="cpu")
+    np.testing.assert_array_equal(np.isnan(out), np.kron(np.isnan(img), np.ones((2, 2), bool)))

@@ -287,6 +287,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     from ._dtype import (
         MODEL_RANGE,
         fill_mask,
+        fill_no_data,
         flat_values,
         mask_union,
         model_affine,
@@ -296,7 +297,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     from ._noise import channel_noise
     from ._plan import _plane_order, _to_work, make_plan
     from ._rescale import _is_dask
-    from ._validation import check_finite_range, check_noise
+    from ._validation import check_finite_range, check_no_data_color, check_noise
 
     arr = image if _is_dask(image) else np.asarray(image)
     plan = make_plan(arr.shape, arr.dtype, scale, channel_axis=channel_axis, color_mode=color_mode)
@@ -328,9 +329,14 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     stack = np.stack(crops)
     lo0 = stack.min(axis=(0, 2, 3))
     hi0 = stack.max(axis=(0, 2, 3))
-    check_finite_range(
-        lo0, hi0, "adaptation (adapt=, Upscaler.adapt; isotropic adapts unless adapt=False)"
-    )
+    if np.isnan(lo0).any() or np.isnan(hi0).any():  # no data: filled as rescale fills it
+        check_no_data_color(plan.mix)
+        nan = np.isnan(stack)
+        have = ~nan.all(axis=(0, 2, 3))
+        lo0 = np.array([np.nanmin(stack[:, c]) if h else 0.0 for c, h in enumerate(have)])
+        hi0 = np.array([np.nanmax(stack[:, c]) if h else 0.0 for c, h in enumerate(have)])
+        stack = fill_no_data(stack.transpose(0, 2, 3, 1), (1, 2), lo0).transpose(0, 3, 1, 2)
+    check_finite_range(lo0, hi0)
     lo, hi = lo0, hi0
     fills = [None] * stack.shape[1]
     if plan.mix is None:  # spikes and fill do not set the contrast (as in rescale), nor are learnt

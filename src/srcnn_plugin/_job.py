@@ -28,7 +28,7 @@ from ._plan import (
     _to_work,
 )
 from ._tiling import axis_resampler, nearest_source, plan_tile, tile_bounds
-from ._validation import check_finite_range, check_noise, check_psf_sigma
+from ._validation import check_finite_range, check_no_data_color, check_noise, check_psf_sigma
 
 __all__ = [
     "TileJob",
@@ -399,11 +399,7 @@ def no_data(x, plan: RescalePlan, lo0, hi0, nan=None):
         have = ~nan.all(axis=spatial)
         lo0 = np.array([np.nanmin(x[..., c]) if h else 0.0 for c, h in enumerate(have)])
         hi0 = np.array([np.nanmax(x[..., c]) if h else 0.0 for c, h in enumerate(have)])
-    if plan.mix is not None:
-        raise ValueError(
-            "NaN (no data) is not supported with color_mode='ycbcr' (photographs); use "
-            "color_mode='channels', or replace it first, e.g. with np.nan_to_num(image)."
-        )
+    check_no_data_color(plan.mix)
     axes = plan.plane or tuple(range(x.ndim - 1))
     if isinstance(x, np.ndarray):
         return fill_no_data(x, axes, lo0), lo0, hi0, nan

@@ -16,6 +16,7 @@ __all__ = [
     "check_scale",
     "check_channel_axis",
     "check_finite_range",
+    "check_no_data_color",
 ]
 
 
@@ -127,20 +128,22 @@ def check_scale(scale, n_spatial: int) -> tuple[float, ...]:
     return values
 
 
-def check_finite_range(lo, hi, what: str | None = None) -> None:
-    """Raise if per-channel min/max reveal infinity, or NaN where it is not taken.
+def check_no_data_color(mix) -> None:
+    """Raise for NaN (no data) in a colour image made luminance (``color_mode='ycbcr'``)."""
+    if mix is not None:
+        raise ValueError(
+            "NaN (no data) is not supported with color_mode='ycbcr' (photographs); use "
+            "color_mode='channels', or replace it first, e.g. with np.nan_to_num(image)."
+        )
 
-    ``rescale`` takes NaN as "no data" (the ranges it checks are then the
-    data's); ``what`` names a step that does not (e.g. adaptation), for its
-    NaN message.
+
+def check_finite_range(lo, hi) -> None:
+    """Raise if per-channel min/max reveal infinity.
+
+    NaN is "no data", settled before (``_job.no_data``): the ranges checked
+    here are the data's.
     """
     lo, hi = np.asarray(lo), np.asarray(hi)
-    if np.isnan(lo).any() or np.isnan(hi).any():
-        raise ValueError(
-            f"Image contains NaN (no data), which {what or 'this step'} does not take; crop "
-            "to the data, or replace it first, e.g. with np.nan_to_num(image). rescale "
-            "itself takes NaN: it stays NaN in the output and does not spread."
-        )
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         raise ValueError(
             "Image contains infinite values; replace them first, e.g. with "
