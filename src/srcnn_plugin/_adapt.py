@@ -286,6 +286,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     """
     from ._dtype import (
         MODEL_RANGE,
+        data_range,
         fill_mask,
         fill_no_data,
         flat_values,
@@ -331,11 +332,9 @@ def _planes(image, scale, channel_axis, color_mode, noise):
     hi0 = stack.max(axis=(0, 2, 3))
     if np.isnan(lo0).any() or np.isnan(hi0).any():  # no data: filled as rescale fills it
         check_no_data_color(plan.mix)
-        nan = np.isnan(stack)
-        have = ~nan.all(axis=(0, 2, 3))
-        lo0 = np.array([np.nanmin(stack[:, c]) if h else 0.0 for c, h in enumerate(have)])
-        hi0 = np.array([np.nanmax(stack[:, c]) if h else 0.0 for c, h in enumerate(have)])
-        stack = fill_no_data(stack.transpose(0, 2, 3, 1), (1, 2), lo0).transpose(0, 3, 1, 2)
+        last = stack.transpose(0, 2, 3, 1)  # channel-last, as rescale fills it
+        lo0, hi0 = data_range(last)
+        stack = fill_no_data(last, (1, 2), lo0).transpose(0, 3, 1, 2)
     check_finite_range(lo0, hi0)
     lo, hi = lo0, hi0
     fills = [None] * stack.shape[1]

@@ -17,6 +17,8 @@ the overlap the fill needs, and NaN again in the output).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ._dtype import work_dtype as work_type
@@ -163,10 +165,12 @@ def _prepare(image, plan: RescalePlan, options: Options):
     if np.isnan(lo0).any() or np.isnan(hi0).any():  # no data: the range of the data
         nan = da.isnan(xw)
         axes = tuple(range(xw.ndim - 1))
-        lo0, hi0, share = dask.compute(
-            da.nanmin(xw, axis=axes), da.nanmax(xw, axis=axes), nan.mean(axis=axes)
-        )
-        lo0 = np.nan_to_num(np.asarray(lo0, np.float64))  # a channel without data: 0
+        with warnings.catch_warnings():  # "All-NaN slice": a channel without data, 0 below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo0, hi0, share = dask.compute(
+                da.nanmin(xw, axis=axes), da.nanmax(xw, axis=axes), nan.mean(axis=axes)
+            )
+        lo0 = np.nan_to_num(np.asarray(lo0, np.float64))
         hi0 = np.nan_to_num(np.asarray(hi0, np.float64))
         xw, lo0, hi0, nan = no_data(xw, plan, lo0, hi0, nan=nan)
     check_finite_range(lo0, hi0)

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "fill_no_data",
+    "data_range",
     "NO_DATA_REACH",
     "spike_free_minmax",
     "fill_mask",
@@ -103,6 +104,22 @@ def fill_no_data(x: np.ndarray, axes, lo) -> np.ndarray:
     if nan.any():
         out[nan] = np.broadcast_to(np.asarray(lo, out.dtype), out.shape)[nan]
     return out.astype(x.dtype, copy=False)
+
+
+def data_range(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's minimum and maximum over its data (NaN left out), ``x`` channel-last.
+
+    A channel without any data gets 0 and 0 (a constant channel).
+
+    Examples
+    --------
+    >>> data_range(np.array([[[1.0, np.nan]], [[np.nan, np.nan]], [[3.0, np.nan]]]))
+    (array([1., 0.]), array([3., 0.]))
+    """
+    have = ~np.isnan(x).all(axis=tuple(range(x.ndim - 1)))
+    lo = np.array([np.nanmin(x[..., c]) if h else 0.0 for c, h in enumerate(have)], np.float64)
+    hi = np.array([np.nanmax(x[..., c]) if h else 0.0 for c, h in enumerate(have)], np.float64)
+    return lo, hi
 
 
 #: A channel's range ignores its spikes when they stick out by more than this share of it.

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtype import MODEL_RANGE, fill_no_data, flat_values, model_affine, network_range
+from ._dtype import (
+    MODEL_RANGE,
+    NO_DATA_REACH,
+    data_range,
+    fill_no_data,
+    flat_values,
+    model_affine,
+    network_range,
+)
 from ._dtype import work_dtype as work_type
 from ._options import Options
 from ._plan import (
@@ -72,7 +80,8 @@ class TileJob:
     output through the bicubic step only, not the network. ``fills`` lists
     ``(channel, value)`` for each flat region found (``_dtype.fill_mask``: a
     fill, or a saturated plateau at the maximum): output pixels whose bicubic
-    taps are all in it get exactly its value.
+    taps are all in it get exactly its value. ``no_data`` is each channel's
+    share of NaN (reported only: the NaN are filled before, see `no_data`).
     """
 
     plan: RescalePlan
@@ -395,16 +404,11 @@ def no_data(x, plan: RescalePlan, lo0, hi0, nan=None):
         if not (np.isnan(lo0).any() or np.isnan(hi0).any()):
             return x, lo0, hi0, None
         nan = np.isnan(x)
-        spatial = tuple(range(x.ndim - 1))
-        have = ~nan.all(axis=spatial)
-        lo0 = np.array([np.nanmin(x[..., c]) if h else 0.0 for c, h in enumerate(have)])
-        hi0 = np.array([np.nanmax(x[..., c]) if h else 0.0 for c, h in enumerate(have)])
+        lo0, hi0 = data_range(x)
     check_no_data_color(plan.mix)
     axes = plan.plane or tuple(range(x.ndim - 1))
     if isinstance(x, np.ndarray):
         return fill_no_data(x, axes, lo0), lo0, hi0, nan
-    from ._dtype import NO_DATA_REACH
-
     depth = {a: NO_DATA_REACH if a in axes else 0 for a in range(x.ndim)}
     filled = x.map_overlap(
         fill_no_data, depth=depth, boundary="none", axes=axes, lo=lo0, dtype=x.dtype
@@ -461,9 +465,9 @@ def describe(job: TileJob | None, plan: RescalePlan) -> dict:
     variance line ``[a, b]`` (``variance = a * intensity + b``) for shot
     noise, before the model's calibration (``noise_gain``), so passing it
     back as ``noise=`` gives the same result; ``no_data``, the share of NaN
-    pixels, where a channel has any (the ranges are then the data's). Values are stored values
-    (``preserve_range`` does not apply); with ``color_mode='ycbcr'`` the
-    channels are Y, Cb and Cr.
+    pixels, where a channel has any (the ranges are then the data's).
+    Values are stored values (``preserve_range`` does not apply); with
+    ``color_mode='ycbcr'`` the channels are Y, Cb and Cr.
     """
     out = {"super_resolved": job is not None, "color_mode": "channels"}
     if job is None:

@@ -132,8 +132,10 @@ def check_no_data_color(mix) -> None:
     """Raise for NaN (no data) in a colour image made luminance (``color_mode='ycbcr'``)."""
     if mix is not None:
         raise ValueError(
-            "NaN (no data) is not supported with color_mode='ycbcr' (photographs); use "
-            "color_mode='channels', or replace it first, e.g. with np.nan_to_num(image)."
+            "NaN (no data) is not supported in a colour image upscaled as luminance "
+            "(color_mode='ycbcr', and the OpenCV face's BGR images); use "
+            "color_mode='channels' (each channel on its own), or replace it first, e.g. "
+            "with np.nan_to_num(image)."
         )
 
 
