@@ -28,7 +28,11 @@ registration or deskewing leaves it (a wedge over up to 30 % of the width and
 4 rows at the top, with a one-pixel fringe at half the data's value), scored
 more than 4 input pixels away from it; ``--clipped`` those rows with the
 recording's 60th percentile subtracted and clipped at 0, the ground truth
-alike (background subtraction: exactly-zero backgrounds).
+alike (background subtraction: exactly-zero backgrounds). ``--nan`` adds them
+with the wedge and border as NaN (no data, no fringe): the models get the NaN,
+the spline and ``zeros`` (the first model spec) the image with 0 for NaN
+(``np.nan_to_num``, what a spline needs); scored more than 4 input pixels away
+from it, and in a second row on the ring 1-4 input pixels next to it.
 """
 
 from __future__ import annotations
@@ -115,6 +119,27 @@ def add_fill(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
     return out, ~near[np.ix_(rows, cols)]
 
 
+def add_nan(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``lr`` with NaN over `add_fill`'s wedge and border, and two score masks.
+
+    The masks are the output pixels more than 4 input pixels away from the
+    NaN, and those 1 to 4 input pixels next to it.
+    """
+    from scipy import ndimage as ndi
+
+    h, w = lr.shape
+    r, c = np.mgrid[:h, :w]
+    hole = (c < 0.3 * w * (1 - r / h) + 3) | (r < 4)
+    out = lr.copy()
+    out[hole] = np.nan
+    shape = (round(h * scale), round(w * scale))
+    rows = np.minimum((np.arange(shape[0]) / scale).astype(int), h - 1)
+    cols = np.minimum((np.arange(shape[1]) / scale).astype(int), w - 1)
+    near = ndi.binary_dilation(hole, np.ones((3, 3), bool), iterations=4)
+    away, ring = ~near, near & ~hole
+    return out, away[np.ix_(rows, cols)], ring[np.ix_(rows, cols)]
+
+
 def run(
     folder: Path,
     scales,
@@ -128,6 +153,7 @@ def run(
     only_hot: bool = False,
     fill: bool = False,
     clipped: bool = False,
+    nan: bool = False,
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -147,9 +173,17 @@ def run(
             recordings += [(validation_degradations(s)[k], 0, "fill") for k in (1, 3)]
         if clipped:
             recordings += [(validation_degradations(s)[k], 0, "clipped") for k in (1, 3)]
+        if nan:
+            recordings += [
+                (validation_degradations(s)[k], 0, where)
+                for k in (1, 3)
+                for where in ("nan", "ring")
+            ]
         for deg, n_hot, extra in recordings:
             runs = [(m or "default", dict(model=m)) for m in models]
             first = models[0]  # the stated and sweep columns run the first model spec
+            if extra in ("nan", "ring"):
+                runs.append(("zeros", dict(model=first, zeros=True)))
             if stated:
                 runs.append(("stated", dict(model=first, psf_sigma=deg.psf)))
             runs += [(f"psf={f:g}s", dict(model=first, psf_sigma=f * s)) for f in psf_factors]
@@ -172,17 +206,30 @@ def run(
                     floor = np.percentile(lr, 60)
                     lr, hr = np.clip(lr - floor, 0, None), np.clip(hr - floor, 0, None)
                     span = float(hr.max() - hr.min())
-                spline = sk_rescale(lr, s, order=3, mode="reflect", preserve_range=True)
+                filled = lr
+                if extra in ("nan", "ring"):
+                    lr, away, ring = add_nan(lr, s)
+                    keep = away if extra == "nan" else ring
+                    filled = np.nan_to_num(lr)
+                spline = sk_rescale(filled, s, order=3, mode="reflect", preserve_range=True)
                 ref = psnr(hr, spline, math.ceil(s), span, keep)
                 base.append(ref)
                 for label, kw in runs:
                     if "noise_gain" in kw:  # the model told g x the measured noise
                         g = kw["noise_gain"] / noise_gain(resolve_model(first, s))
                         kw = dict(model=first, noise=g * float(estimate_noise(lr)))
-                    up = srcnn_plugin.rescale(lr, s, device="cpu", **kw)
+                    src = filled if kw.get("zeros") else lr
+                    kw = {k: v for k, v in kw.items() if k != "zeros"}
+                    up = srcnn_plugin.rescale(src, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, math.ceil(s), span, keep) - ref)
             name = str(deg) + (f" + {n_hot} hot pixel{'s' * (n_hot > 1)}" if n_hot else "")
-            name += {"": "", "fill": " + zero fill", "clipped": " + background clipped"}[extra]
+            name += {
+                "": "",
+                "fill": " + zero fill",
+                "clipped": " + background clipped",
+                "nan": " + NaN wedge",
+                "ring": " + NaN wedge, next to it",
+            }[extra]
             row = {"scale": f"x{s:g}", "degradation": name, "spline dB": np.mean(base)}
             for label, _ in runs:
                 g = np.array(gains[label])
@@ -248,13 +295,20 @@ def main(argv=None):
     ap.add_argument(
         "--only-hot",
         action="store_true",
-        help="with --hot-pixels, --fill or --clipped: only their rows",
+        help="with --hot-pixels, --fill, --clipped or --nan: only their rows",
     )
     ap.add_argument(
         "--fill",
         action="store_true",
         help="also record the binning and PSF + binning + 1 %% rows with a zero-filled "
         "wedge and border (registration, deskewing), scored away from it",
+    )
+    ap.add_argument(
+        "--nan",
+        action="store_true",
+        help="also record the binning and PSF + binning + 1 %% rows with the wedge and "
+        "border as NaN (no data), scored away from it and next to it; 'zeros' runs the "
+        "first model spec on the image with 0 for NaN",
     )
     ap.add_argument(
         "--clipped",
@@ -280,6 +334,7 @@ def main(argv=None):
         args.only_hot,
         args.fill,
         args.clipped,
+        args.nan,
     )
     print(markdown(rows))
 

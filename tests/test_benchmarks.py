@@ -11,13 +11,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def bench_speed():
+def _bench(name):
+    """The benchmark module ``name``, importable for the fixture's lifetime."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        yield importlib.import_module("bench_speed")
+        yield importlib.import_module(name)
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+
+
+@pytest.fixture(scope="module")
+def bench_speed():
+    yield from _bench("bench_speed")
 
 
 @pytest.fixture
@@ -57,3 +62,25 @@ def test_plain_forward_is_the_module(bench_speed):
     x = torch.rand(1, 1, 30, 30)
     with torch.inference_mode():
         torch.testing.assert_close(bench_speed._plain_forward(net, x, 0.01, 0.0), net(x, 0.01, 0.0))
+
+
+@pytest.fixture(scope="module")
+def bench_acquisitions():
+    yield from _bench("bench_acquisitions")
+
+
+def test_nan_rows_score_away_from_and_next_to_the_hole(bench_acquisitions, tmp_path):
+    import tifffile
+    from scipy import ndimage as ndi
+
+    lr = np.random.default_rng(0).random((30, 40))
+    out, away, ring = bench_acquisitions.add_nan(lr, 2)
+    hole = np.kron(np.isnan(out), np.ones((2, 2), bool))
+    assert np.isnan(out).any() and not (away & ring).any()
+    assert not ((away | ring) & hole).any() and (away | ring | hole).all()
+    plane = ndi.gaussian_filter(np.random.default_rng(1).random((64, 64)), 2) * 1000
+    tifffile.imwrite(tmp_path / "plane.tif", plane.astype(np.uint16))
+    rows = bench_acquisitions.run(tmp_path, [2], [None], False, only_hot=True, nan=True)
+    names = [r["degradation"] for r in rows]
+    assert len(rows) == 4 and names[0].endswith("NaN wedge") and names[1].endswith("next to it")
+    assert all(np.isfinite(float(r["default gain"])) and "zeros gain" in r for r in rows)
