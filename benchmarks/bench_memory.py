@@ -1,6 +1,9 @@
-"""Peak memory of rescale on a 4096x4096 uint16 image at x2.
+"""Peak memory of rescale on a 4096x4096 image at x2 (uint16, and float32 with NaN).
 
 Run: ``python benchmarks/bench_memory.py [--size 4096] [--scale 2]``
+
+Cases: a uint16 image (default output, and ``preserve_range``), and the same
+in float32 with a band of NaN (no data) across a quarter of its rows.
 
 Each case runs in a fresh subprocess; the peak resident memory added by the
 call (the process's ``VmHWM`` after the call minus its resident memory
@@ -25,6 +28,9 @@ import srcnn_plugin
 
 size, scale, kw = int(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
 img = (np.random.default_rng(0).random((size, size)) * 4095).astype(np.uint16)
+if len(sys.argv) > 4:  # float32 with a band of NaN (no data) across a quarter of the rows
+    img = img.astype(np.float32)
+    img[size // 4 : size // 2, size // 16 :] = np.nan
 srcnn_plugin.rescale(img[:64, :64], scale, **kw)          # load model, warm up
 def rss():
     with open("/proc/self/statm") as f:
@@ -44,9 +50,9 @@ print(json.dumps({"added_peak": hwm() - before, "output_bytes": out.nbytes,
 """
 
 
-def run(size, scale, kw):
+def run(size, scale, kw, nan=False):
     res = subprocess.run(
-        [sys.executable, "-c", CHILD, str(size), str(scale), json.dumps(kw)],
+        [sys.executable, "-c", CHILD, str(size), str(scale), json.dumps(kw)] + ["nan"] * nan,
         capture_output=True,
         text=True,
         check=True,
@@ -61,11 +67,16 @@ def main(argv=None):
     args = ap.parse_args(argv)
     mb = 2**20
     rows = []
-    for label, kw in [("default (float64 out)", {}), ("preserve_range", {"preserve_range": True})]:
-        r = run(args.size, args.scale, kw)
+    cases = [
+        ("uint16", "default (float64 out)", {}, False),
+        ("uint16", "preserve_range", {"preserve_range": True}, False),
+        ("float32", "with NaN rows (no data)", {}, True),
+    ]
+    for kind, label, kw, nan in cases:
+        r = run(args.size, args.scale, kw, nan)
         extra = (r["added_peak"] - r["output_bytes"]) / mb
         rows.append(
-            f"| {args.size}x{args.size} uint16 x{args.scale:g} {label} | "
+            f"| {args.size}x{args.size} {kind} x{args.scale:g} {label} | "
             f"{r['output_bytes'] / mb:.0f} | {r['added_peak'] / mb:.0f} | "
             f"{extra:.0f} | {'yes' if extra <= 512 else 'NO'} |"
         )

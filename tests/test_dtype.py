@@ -219,3 +219,17 @@ def test_fill_no_data_continues_the_data_and_is_local(rng):
     part = fill_no_data(x[: 20 + r], (0, 1), [-1.0, -2.0])[:20]
     np.testing.assert_array_equal(part, whole[:20])
     np.testing.assert_array_equal(fill_no_data(x[20 - r :], (0, 1), [-1.0, -2.0])[r:], whole[20:])
+
+
+def test_fill_no_data_in_bands_is_the_whole_fill(rng, monkeypatch):
+    import srcnn_plugin._dtype as dtype
+
+    x = rng.random((2, 37, 30, 1)).astype(np.float32)
+    x[0, 5:20, 4:12] = np.nan
+    x[1, 30:, :] = np.nan
+    x[1, 11, 7] = np.nan
+    whole = dtype._fill_band(x, (1, 2), [0.5])
+    monkeypatch.setattr(dtype, "_FILL_BAND", 8)
+    banded = dtype.fill_no_data(x, (1, 2), [0.5])
+    assert banded.dtype == np.float32 and not np.isnan(banded).any()
+    np.testing.assert_array_equal(banded, whole)

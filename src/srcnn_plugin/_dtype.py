@@ -77,7 +77,8 @@ def fill_no_data(x: np.ndarray, axes, lo) -> np.ndarray:
     arbitrary value. NaN deeper than that takes its channel's minimum: a
     flat fill, which the range and the noise leave out as they leave out a
     zero fill. Each pixel depends on its `NO_DATA_REACH` neighbourhood only,
-    so blocks overlapping by that much give the same result. A copy.
+    so blocks overlapping by that much give the same result (it fills bands
+    of rows so, to bound its memory). A copy.
 
     Examples
     --------
@@ -85,6 +86,26 @@ def fill_no_data(x: np.ndarray, axes, lo) -> np.ndarray:
     >>> fill_no_data(x[None], (0, 1), [1.0])[0, :, 0].tolist()
     [1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 1.0, 1.0]
     """
+    out = np.array(x)
+    a, n, r = axes[0], x.shape[axes[0]], NO_DATA_REACH
+    for start in range(0, n, _FILL_BAND):  # bands of rows: the work memory stays small
+        stop = min(start + _FILL_BAND, n)
+        lo_i, hi_i = max(start - r, 0), min(stop + r, n)
+        src = x[(slice(None),) * a + (slice(lo_i, hi_i),)]
+        if np.isnan(src).any():
+            band = _fill_band(src, axes, lo)[
+                (slice(None),) * a + (slice(start - lo_i, stop - lo_i),)
+            ]
+            out[(slice(None),) * a + (slice(start, stop),)] = band
+    return out
+
+
+#: Rows of the first plane axis that ``fill_no_data`` fills at a time (with the reach around).
+_FILL_BAND = 256
+
+
+def _fill_band(x: np.ndarray, axes, lo) -> np.ndarray:
+    """`fill_no_data` of one band (or a whole image), in its own dtype."""
     from scipy import ndimage as ndi
 
     out = np.array(x, dtype=np.result_type(x.dtype, np.float32))
