@@ -60,6 +60,9 @@ def test_nan_is_no_data_as_in_numpy(rng):
     lazy = rescale(da.from_array(img, chunks=(20, 13)), 2, tile_size=32)
     assert_array_equal(lazy.compute(), rescale(img, 2, tile_size=32))
     assert np.isnan(lazy.compute()).sum() == 4 * np.isnan(img).sum()
+    channels = np.stack([img, img[::-1], np.full_like(img, np.nan)])  # one without data
+    lazy = rescale(da.from_array(channels, chunks=(1, 20, 20)), 2, channel_axis=0)
+    assert_array_equal(lazy.compute(), rescale(channels, 2, channel_axis=0))
 
 
 def test_infinity_detected_up_front():

@@ -410,6 +410,7 @@ def no_data(x, plan: RescalePlan, lo0, hi0, nan=None):
     if isinstance(x, np.ndarray):
         return fill_no_data(x, axes, lo0), lo0, hi0, nan
     depth = {a: NO_DATA_REACH if a in axes else 0 for a in range(x.ndim)}
+    x = x.rechunk({x.ndim - 1: -1})  # each block holds every channel (``lo`` is per channel)
     filled = x.map_overlap(
         fill_no_data, depth=depth, boundary="none", axes=axes, lo=lo0, dtype=x.dtype
     )
