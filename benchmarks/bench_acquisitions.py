@@ -95,6 +95,23 @@ def add_hot_pixels(lr: np.ndarray, n: int, scale, rng) -> tuple[np.ndarray, np.n
     return hot, keep
 
 
+def _wedge(shape) -> np.ndarray:
+    """The wedge left of ``0.3 w (1 - r / h) + 3`` and the top 4 rows (registration, deskewing)."""
+    h, w = shape
+    r, c = np.mgrid[:h, :w]
+    return (c < 0.3 * w * (1 - r / h) + 3) | (r < 4)
+
+
+def _on_output(mask: np.ndarray, scale) -> np.ndarray:
+    """An input mask on the output grid: each output pixel takes its nearest input pixel's."""
+    from srcnn_plugin._tiling import nearest_source
+
+    h, w = mask.shape
+    rows = nearest_source(h, round(h * scale))
+    cols = nearest_source(w, round(w * scale))
+    return mask[np.ix_(rows, cols)]
+
+
 def add_fill(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
     """``lr`` with a zero-filled wedge and border, and the output pixels to score.
 
@@ -105,18 +122,13 @@ def add_fill(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
     """
     from scipy import ndimage as ndi
 
-    h, w = lr.shape
-    r, c = np.mgrid[:h, :w]
-    fill = (c < 0.3 * w * (1 - r / h) + 3) | (r < 4)
+    fill = _wedge(lr.shape)
     out = lr.copy()
     out[fill] = 0.0
     fringe = ndi.binary_dilation(fill) & ~fill
     out[fringe] *= 0.5
-    shape = (round(h * scale), round(w * scale))
-    rows = np.minimum((np.arange(shape[0]) / scale).astype(int), h - 1)
-    cols = np.minimum((np.arange(shape[1]) / scale).astype(int), w - 1)
     near = ndi.binary_dilation(fill | fringe, np.ones((3, 3), bool), iterations=4)
-    return out, ~near[np.ix_(rows, cols)]
+    return out, _on_output(~near, scale)
 
 
 def add_nan(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,17 +139,11 @@ def add_nan(lr: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     from scipy import ndimage as ndi
 
-    h, w = lr.shape
-    r, c = np.mgrid[:h, :w]
-    hole = (c < 0.3 * w * (1 - r / h) + 3) | (r < 4)
+    hole = _wedge(lr.shape)
     out = lr.copy()
     out[hole] = np.nan
-    shape = (round(h * scale), round(w * scale))
-    rows = np.minimum((np.arange(shape[0]) / scale).astype(int), h - 1)
-    cols = np.minimum((np.arange(shape[1]) / scale).astype(int), w - 1)
     near = ndi.binary_dilation(hole, np.ones((3, 3), bool), iterations=4)
-    away, ring = ~near, near & ~hole
-    return out, away[np.ix_(rows, cols)], ring[np.ix_(rows, cols)]
+    return out, _on_output(~near, scale), _on_output(near & ~hole, scale)
 
 
 def run(

@@ -365,8 +365,11 @@ def fresh_process_rows(out: int, scale: float, repeat: int) -> list[dict]:
     import subprocess
     import sys
 
-    own = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
-    env = {k: v for k, v in os.environ.items() if k not in own}  # the engine would defer
+    from srcnn_plugin._engine import MALLOC_VARIABLES
+
+    env = {
+        k: v for k, v in os.environ.items() if k not in MALLOC_VARIABLES
+    }  # the engine would defer
     best = {}
     for _ in range(2):
         for family in ("default", "fast"):

@@ -179,8 +179,11 @@ def test_a_cpu_engine_keeps_tile_activations_on_the_heap():
     # system, so the next tile faults in and zeroes fresh pages (a 256 tile's
     # first layer alone is 18 MiB: 4,600 pages); once a CPU engine exists they
     # stay on the heap.
-    own = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
-    env = {k: v for k, v in os.environ.items() if k not in own}  # dask.distributed sets one
+    from srcnn_plugin._engine import MALLOC_VARIABLES
+
+    env = {
+        k: v for k, v in os.environ.items() if k not in MALLOC_VARIABLES
+    }  # dask.distributed sets one
     out = subprocess.run(
         [sys.executable, "-c", _MMAP_PROBE], capture_output=True, text=True, check=True, env=env
     ).stdout.split()

@@ -149,13 +149,8 @@ def _block(xblk, job, tp):
 
 
 def prepare_dask(image, plan: RescalePlan, options: Options):
-    """``(xw, job)``: the lazy work-layout input and its `TileJob` (statistics computed)."""
-    xw, job, _ = _prepare(image, plan, options)
-    return xw, job
-
-
-def _prepare(image, plan: RescalePlan, options: Options):
-    """``(xw, job, nan)``: `prepare_dask` and the lazy NaN mask (``None`` without NaN)."""
+    """``(xw, job, nan)``: the lazy work-layout input, its `TileJob` (statistics
+    computed) and the lazy NaN mask (``None`` without NaN)."""
     import dask
     import dask.array as da
 
@@ -192,7 +187,7 @@ def rescale_dask(image, plan: RescalePlan, options: Options, record: dict | None
     if plan.plane is None:
         out = drain(rescale_steps(np.asarray(image), plan, options, record=record))
         return da.from_array(out, chunks=image.chunksize)
-    xw, job, nan = _prepare(image, plan, options)
+    xw, job, nan = prepare_dask(image, plan, options)
     if record is not None:
         record.update(describe(job, plan))
     p, q = plan.plane

@@ -127,17 +127,18 @@ def _fill_band(x: np.ndarray, axes, lo) -> np.ndarray:
     return out.astype(x.dtype, copy=False)
 
 
-def data_range(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def data_range(x: np.ndarray, nan=None) -> tuple[np.ndarray, np.ndarray]:
     """Each channel's minimum and maximum over its data (NaN left out), ``x`` channel-last.
 
-    A channel without any data gets 0 and 0 (a constant channel).
+    A channel without any data gets 0 and 0 (a constant channel). ``nan`` is
+    ``np.isnan(x)`` where the caller has it already.
 
     Examples
     --------
     >>> data_range(np.array([[[1.0, np.nan]], [[np.nan, np.nan]], [[3.0, np.nan]]]))
     (array([1., 0.]), array([3., 0.]))
     """
-    have = ~np.isnan(x).all(axis=tuple(range(x.ndim - 1)))
+    have = ~(np.isnan(x) if nan is None else nan).all(axis=tuple(range(x.ndim - 1)))
     lo = np.array([np.nanmin(x[..., c]) if h else 0.0 for c, h in enumerate(have)], np.float64)
     hi = np.array([np.nanmax(x[..., c]) if h else 0.0 for c, h in enumerate(have)], np.float64)
     return lo, hi

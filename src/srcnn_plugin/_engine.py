@@ -85,6 +85,8 @@ _MAX_ACTIVATION = 24 * 2**20
 _MMAP_THRESHOLD = 31 * 2**20
 _TRIM_THRESHOLD = 2 * _MMAP_THRESHOLD
 _MMAP_RAISED = False
+#: The environment variables by which a process sets glibc's malloc options itself.
+MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
 
 
 def _raise_mmap_threshold() -> bool:
@@ -111,12 +113,11 @@ def _raise_mmap_threshold() -> bool:
     import os
     import sys
 
-    own = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
     try:
         libc_version = os.confstr("CS_GNU_LIBC_VERSION") or ""
         if not sys.platform.startswith("linux") or "glibc" not in libc_version:
             return False
-        if any(os.environ.get(name) for name in own):
+        if any(os.environ.get(name) for name in MALLOC_VARIABLES):
             return False
         import ctypes
 

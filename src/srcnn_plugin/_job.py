@@ -404,7 +404,7 @@ def no_data(x, plan: RescalePlan, lo0, hi0, nan=None):
         if not (np.isnan(lo0).any() or np.isnan(hi0).any()):
             return x, lo0, hi0, None
         nan = np.isnan(x)
-        lo0, hi0 = data_range(x)
+        lo0, hi0 = data_range(x, nan)
     check_no_data_color(plan.mix)
     axes = plan.plane or tuple(range(x.ndim - 1))
     if isinstance(x, np.ndarray):
