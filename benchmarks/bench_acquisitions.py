@@ -69,6 +69,11 @@ def planes(folder: Path) -> list[tuple[str, np.ndarray]]:
     return [(n, p) for n, p in out if p.max() > p.min()]
 
 
+def _grid(s) -> int | None:
+    """The grid a model on the low-resolution grid needs: ``s`` when it is an integer."""
+    return int(s) if float(s).is_integer() else None
+
+
 def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float, keep=None) -> float:
     """PSNR over ``span`` with ``shave`` pixels removed at each border (and only ``keep``)."""
     s = (slice(shave, -shave or None),) * 2
@@ -222,7 +227,7 @@ def run(
                 base.append(ref)
                 for label, kw in runs:
                     if "noise_gain" in kw:  # the model told g x the measured noise
-                        g = kw["noise_gain"] / noise_gain(resolve_model(first, s))
+                        g = kw["noise_gain"] / noise_gain(resolve_model(first, s, _grid(s)))
                         kw = dict(model=first, noise=g * float(estimate_noise(lr)))
                     src = filled if kw.get("zeros") else lr
                     kw = {k: v for k, v in kw.items() if k != "zeros"}

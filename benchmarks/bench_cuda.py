@@ -96,7 +96,9 @@ def target_rows(out: int, scale: float, repeat: int) -> list[dict]:
     rng = np.random.default_rng(0)
     n = round(out / scale)
     lr = (rng.random((n, n)) * 4095).astype(np.uint16)
-    loaded = get_model(resolve_model(None, scale))
+    loaded = get_model(
+        resolve_model(None, scale, int(scale) if float(scale).is_integer() else None)
+    )
     net = _model_on(loaded, torch.device("cuda"))
     h = loaded.config.halo
     x = torch.rand(1, 1, out + 2 * h, out + 2 * h, device="cuda")

@@ -173,7 +173,8 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
         for family in times:
             row[f"{label[family]} MPix/s"] = mpix / times[family]
         for family in ("paper", "paper-fast"):
-            macs = get_model(resolve_model(family, scale)).config.macs_per_pixel
+            grid = int(scale) if float(scale).is_integer() else None
+            macs = get_model(resolve_model(family, scale, grid)).config.macs_per_pixel
             bound = gflops * 1e9 / (2 * macs) / 1e6
             row[f"{label[family]} / its bound"] = mpix / times[family] / bound * passes
         row["acquisition / paper"] = times["paper"] / times["acquisition"]

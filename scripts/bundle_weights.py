@@ -56,6 +56,8 @@ def main(argv=None) -> None:
         "blur_aware": loaded.config.blur_aware,
         "description": args.description,
     }
+    if loaded.config.stride > 1:  # on the low-resolution grid: serves exactly its factor
+        entry["stride"] = loaded.config.stride
     if args.blur_default is not None:
         entry["blur_default"] = args.blur_default
     if args.noise_gain is not None:

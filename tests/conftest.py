@@ -54,3 +54,25 @@ def tiny_set(tmp_path, rng):
         y, x = rng.integers(0, 300, 2)
         iio.imwrite(folder / f"{i}.png", cam[y : y + 96, x : x + 96])
     return folder
+
+
+@pytest.fixture(scope="session")
+def lr_grid_models(tmp_path_factory):
+    """Weight files of random noise- and blur-aware 9-1-5 networks on the x2 and x3
+    low-resolution grids (``{factor: path}``), far from zero so that their phases differ."""
+    import torch
+
+    from srcnn_plugin.models.srcnn import SRCNN, SRCNNConfig
+    from srcnn_plugin.models.weights import save_weights
+
+    folder = tmp_path_factory.mktemp("lr_grid")
+    out = {}
+    for s in (2, 3):
+        torch.manual_seed(s)
+        net = SRCNN(SRCNNConfig(f2=1, stride=s, noise_aware=True, blur_aware=True))
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        out[s] = folder / f"lr_x{s}.pt"
+        save_weights(net, out[s], scales=(s,))
+    return out

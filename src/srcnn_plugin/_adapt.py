@@ -263,11 +263,16 @@ def plane_noise(plane: np.ndarray, level, ignore=None):
     return level
 
 
-def _split(target, inp, holdout: float):
-    """Training part and held-out part of a pair (the last share along the longer axis)."""
+def _split(target, inp, holdout: float, stride: int = 1):
+    """Training part and held-out part of a pair (the last share along the longer axis).
+
+    The cut falls on a multiple of ``stride`` (a model on the low-resolution
+    grid), so both parts start on a whole low-resolution pixel.
+    """
     axis = 0 if target.shape[0] >= target.shape[1] else 1
     n = target.shape[axis]
     cut = n - max(int(round(holdout * n)), 1)
+    cut -= cut % stride
     a = [slice(None)] * 2
     b = [slice(None)] * 2
     a[axis], b[axis] = slice(0, cut), slice(cut, n)
@@ -278,11 +283,12 @@ def _split(target, inp, holdout: float):
 def _planes(image, scale, channel_axis, color_mode, noise):
     """Normalised planes of the channels the network refines, with their noise.
 
-    Returns ``(planes, factor, shape)``: ``planes`` a list of ``(plane,
+    Returns ``(planes, factor, shape, grid)``: ``planes`` a list of ``(plane,
     level)``, ``plane`` in the network's units and ``level`` the channel's
     stated noise (``noise=``, see ``check_noise``) in those units (a level,
     or a stated camera's variance line ``(a, b)``), ``None`` to measure a
-    level or ``'poisson'`` to measure a line (see ``plane_noise``).
+    level or ``'poisson'`` to measure a line (see ``plane_noise``); ``grid``
+    the exact integer factor of both plane axes, if any (``_job._plane_grid``).
     """
     from ._dtype import (
         MODEL_RANGE,
@@ -295,6 +301,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
         network_range,
         spike_free_minmax,
     )
+    from ._job import _plane_grid
     from ._noise import channel_noise
     from ._plan import _plane_order, _to_work, make_plan
     from ._rescale import _is_dask
@@ -367,7 +374,7 @@ def _planes(image, scale, channel_axis, color_mode, noise):
             if fills[c] is not None and (level is None or isinstance(level, str)):
                 plane_level = plane_noise(plane, level, ignore=fills[c][k])  # not the fill's
             planes.append((np.clip(plane, *MODEL_RANGE) if narrowed else plane, plane_level))
-    return planes, max(fp, fq), arr.shape
+    return planes, max(fp, fq), arr.shape, _plane_grid(plan)
 
 
 def _psnr(pairs, net, noise, blur, device) -> float:
@@ -422,12 +429,13 @@ def adapt_steps(
         images = list(images)
     else:
         images = [images]
-    planes, factors, shapes = [], [], []
+    planes, factors, shapes, grids = [], [], [], set()
     for img in images:
-        ps, factor, shape = _planes(img, scale, channel_axis, color_mode, options.noise)
+        ps, factor, shape, grid = _planes(img, scale, channel_axis, color_mode, options.noise)
         planes += ps
         factors.append(factor)
         shapes.append(list(shape))
+        grids.add(grid)
     if not planes:
         raise ValueError("The images are constant; adaptation needs planes with detail.")
     factor = factors[0]
@@ -435,9 +443,16 @@ def adapt_steps(
         raise ValueError(
             f"All images must be adapted at one plane factor, got {sorted(set(factors))}."
         )
-    model_name = resolve_model(options.model, factor)
+    grid = grids.pop() if len(grids) == 1 else None
+    model_name = resolve_model(options.model, factor, grid)
     base = get_model(model_name)
     cfg = base.config
+    if cfg.stride > 1 and grid != cfg.stride:
+        raise ValueError(
+            f"Model {options.model!r} computes on the x{cfg.stride} low-resolution grid: it "
+            f"adapts only at exactly x{cfg.stride} on both axes of the plane; pass "
+            f"scale={cfg.stride}, or a family (model='fast', or None) to let the factor choose."
+        )
     psf = check_psf_sigma(options.psf_sigma)
     if psf is None:
         from .models.registry import blur_default
@@ -484,7 +499,7 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
     train_pairs, held, held_noise = [], [], []
     for target, inp, sigma in pairs:
         cond = sigma if cfg.noise_aware else None
-        fit, hold = _split(target, inp, settings.holdout)
+        fit, hold = _split(target, inp, settings.holdout, cfg.stride)
         train_pairs.append((*fit, 0.0 if cond is None else cond, 0.0 if blur is None else blur))
         held.append(hold)
         held_noise.append(cond)
@@ -492,6 +507,7 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
     # Planes smaller than a patch are left out (PatchSampler.from_pairs), unless all are.
     side = max(min(t.shape) for t, *_ in train_pairs)
     patch = min(settings.patch, side)
+    patch -= patch % cfg.stride  # whole low-resolution pixels (a model on that grid)
     if patch < 2 * halo + 5:
         raise ValueError(
             f"The images are too small to adapt on: the training part of the largest plane "
@@ -501,7 +517,7 @@ def fine_tune(base, pairs, blur, settings, device, t_start, report, one_axis=Fal
     dev = resolve_device(device)
     sampler = PatchSampler.from_pairs(
         train_pairs, patch, halo, seed=settings.seed, device=dev,
-        transforms=AXIS_KEEPING if one_axis else None,
+        transforms=AXIS_KEEPING if one_axis else None, stride=cfg.stride,
     )  # fmt: skip
     net = copy.deepcopy(base.model).float().to(dev).train()
     for p in net.parameters():

@@ -167,7 +167,12 @@ def _model_on(loaded, device):
 
 
 class _FlatTable:
-    """Piecewise-linear table of the network's response to flat images."""
+    """Piecewise-linear table of the network's response to flat images.
+
+    ``values`` is ``(N,)``, or ``(N, s, s)`` for a network on the
+    low-resolution grid: one value per phase of an ``s x s`` block, looked up
+    at each pixel's phase (a tile starts on a whole block).
+    """
 
     LO, HI, N = -0.5, 1.5, 513
 
@@ -182,10 +187,17 @@ class _FlatTable:
         i0 = pos.floor().clamp(max=self.N - 2)
         frac = pos - i0
         i0 = i0.long()
-        return torch.lerp(self.values[i0], self.values[i0 + 1], frac)
+        if self.values.ndim == 1:
+            return torch.lerp(self.values[i0], self.values[i0 + 1], frac)
+        s = self.values.shape[-1]
+        rows = torch.arange(c.shape[-2], device=c.device) % s
+        cols = torch.arange(c.shape[-1], device=c.device) % s
+        idx = i0 * (s * s) + (rows[:, None] * s + cols)
+        flat = self.values.reshape(-1)
+        return torch.lerp(flat[idx], flat[idx + s * s], frac)
 
 
-def _flat_table(net, device, noise=None, blur=None) -> _FlatTable:
+def _flat_table(net, device, noise=None, blur=None, passes: int = 1) -> _FlatTable:
     """Table of ``net(c) - c`` for flat images ``c`` (at one noise level and blur).
 
     ``noise`` is a level or a variance line ``(a, b)`` (signal-dependent
@@ -195,7 +207,12 @@ def _flat_table(net, device, noise=None, blur=None) -> _FlatTable:
     flat-field neutral: a constant region stays constant, so the mean
     intensity and the centroid of sparse objects on a dark background are not
     biased by the network's small response to flat input. Computed exactly
-    by [flat_response][srcnn_plugin.models.srcnn.flat_response].
+    by [flat_response][srcnn_plugin.models.srcnn.flat_response]. A network
+    on the low-resolution grid answers a flat image with an ``s x s``
+    pattern; the self-ensemble of ``passes`` averages it over its
+    transforms (a 180-degree turn, or all 8 turns and mirrors of the block,
+    which each map whole blocks onto whole blocks), so the table holds the
+    ensemble's pattern.
     """
     import torch
 
@@ -205,7 +222,15 @@ def _flat_table(net, device, noise=None, blur=None) -> _FlatTable:
     if isinstance(noise, tuple):
         noise = (noise[0] * levels + noise[1]).clamp_min(0).sqrt()
     with torch.inference_mode():
-        values = flat_response(net, levels, noise, blur) - levels
+        values = flat_response(net, levels, noise, blur)
+        if values.ndim == 1:
+            return _FlatTable(values - levels)
+        values = values - levels[:, None, None]
+        if passes == 2:
+            values = 0.5 * (values + values.flip(-2, -1))
+        elif passes == 8:
+            turns = [values.rot90(k, (-2, -1)) for k in range(4)]
+            values = torch.stack(turns + [t.flip(-1) for t in turns]).mean(0)
     return _FlatTable(values)
 
 
@@ -250,7 +275,7 @@ class Engine:
         key = (noise, None if blur is None else float(blur))
         table = self._flat.get(key)
         if table is None:
-            table = self._flat[key] = _flat_table(self.net, self.device, *key)
+            table = self._flat[key] = _flat_table(self.net, self.device, *key, self.passes)
         return table
 
     def run(self, slabs, plan: TilePlan, sr: bool = True, noise=None, blur=None):

@@ -99,7 +99,7 @@ def adapt_axial(x, z_factor: float, axial_sigma: float, options, settings):
     t_start = time.perf_counter()
     n_sp = x.ndim - 1
     lateral = (1.0,) * (n_sp - 2) + (2.0, 2.0)  # YX planes of every Z (and T ...)
-    planes, _, shape = _planes(x, lateral, -1, "channels", options.noise)
+    planes, _, shape, _ = _planes(x, lateral, -1, "channels", options.noise)
     if not planes:
         raise ValueError("The volume is constant; isotropic reconstruction needs detail.")
     model_name = starting_model(options.model, z_factor)

@@ -245,11 +245,51 @@ def _plane_factor(plan: RescalePlan, x_shape=None) -> float:
     return max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
 
 
+def _plane_grid(plan: RescalePlan, x_shape=None) -> int | None:
+    """The integer factor by which both plane axes grow exactly, else ``None``.
+
+    What a model on the low-resolution grid serves (``SRCNNConfig.stride``).
+    """
+    p, q = plan.plane
+    x_shape = plan.work_in if x_shape is None else x_shape
+    fp, fq = plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+    return int(fp) if fp == fq and fp.is_integer() and fp >= 2 else None
+
+
 def _resolve_model(model, plan: RescalePlan, x_shape) -> object:
     """The model for the plan's plane factor (the one rule: ``registry.resolve_model``)."""
     from .models.registry import resolve_model
 
-    return resolve_model(model, _plane_factor(plan, x_shape))
+    return resolve_model(model, _plane_factor(plan, x_shape), _plane_grid(plan, x_shape))
+
+
+def _check_grid(model, loaded, plan: RescalePlan, x_shape) -> None:
+    """Refuse a model on the low-resolution grid for a plane it does not serve."""
+    stride = loaded.config.stride
+    if stride == 1 or _plane_grid(plan, x_shape) == stride:
+        return
+    p, q = plan.plane
+    fp, fq = plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+    name = model if isinstance(model, str) else "given"
+    raise ValueError(
+        f"Model {name!r} computes on the x{stride} low-resolution grid: it serves a plane "
+        f"whose two axes both grow by exactly {stride} (this one grows by {fp:g} and "
+        f"{fq:g}); pass scale={stride}, or a family (model='fast', or None) to let the "
+        "factor choose."
+    )
+
+
+def on_grid(tile: int, stride: int) -> int:
+    """``tile`` rounded down to a multiple of ``stride`` (at least one).
+
+    A model on the low-resolution grid takes tiles of whole blocks.
+
+    Examples
+    --------
+    >>> on_grid(256, 3), on_grid(2, 4), on_grid(100, 1)
+    (255, 4, 100)
+    """
+    return max(stride, int(tile) - int(tile) % stride)
 
 
 def _check_one_axis(model, plan: RescalePlan, x_shape, passes: int) -> None:
@@ -336,6 +376,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     model = _resolve_model(options.model, plan, x.shape)
     loaded = get_model(model)
     _check_one_axis(model, plan, x.shape, options.passes)
+    _check_grid(model, loaded, plan, x.shape)
     dev = resolve_device(options.device)
     precision = _check_precision(options.precision, dev)
     n_sr = sum(plan.sr_channels)
@@ -343,6 +384,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     if tile_size is not None and (int(tile_size) != tile_size or tile_size < 1):
         raise ValueError(f"tile_size must be a positive integer or None, got {tile_size!r}.")
     tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, loaded.config.halo, dev.type)
+    tile = on_grid(tile, loaded.config.stride)
     span = np.where(hi > lo, hi - lo, 1.0)
     # Constant channels are resampled only (the network would add its bias).
     active = tuple(bool(f and h > lw) for f, h, lw in zip(plan.sr_channels, hi, lo))
@@ -622,7 +664,7 @@ def rescale_steps(
             if job.plane_batch > 1:
                 job.plane_batch //= 2
             else:
-                tile //= 2
+                tile = on_grid(tile // 2, engine.loaded.config.stride)
 
 
 def tile_boxes(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:

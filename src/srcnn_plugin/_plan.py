@@ -19,7 +19,7 @@ from ._dtype import work_dtype as work_type
 from ._spline import spline_resample_axis
 from ._validation import check_channel_axis, check_image_dtype, check_scale, check_shape
 
-__all__ = ["RescalePlan", "make_plan", "plane_factor", "COLOR_MODES"]
+__all__ = ["RescalePlan", "make_plan", "plane_factor", "plane_grid", "COLOR_MODES"]
 
 COLOR_MODES = ("channels", "ycbcr")
 
@@ -233,3 +233,25 @@ def plane_factor(scales) -> float:
     if len(factors) < 2 or not up:
         return max(factors)
     return max(up[-2:])
+
+
+def plane_grid(scales) -> int | None:
+    """The integer factor by which both plane axes grow exactly, for these scales, or ``None``.
+
+    What a model on the low-resolution grid serves; as
+    [plane_factor][srcnn_plugin._plan.plane_factor], for images large enough
+    that every factor above 1 grows its axis (``Upscaler``).
+
+    Examples
+    --------
+    >>> plane_grid(2), plane_grid((1, 3, 3)), plane_grid((2, 3))
+    (2, 3, None)
+    >>> plane_grid(2.5), plane_grid((4, 1))
+    (None, None)
+    """
+    factors = [float(scales)] * 2 if np.isscalar(scales) else [float(s) for s in scales]
+    up = [f for f in factors if f > 1]
+    if len(factors) < 2 or len(up) < 2:
+        return None
+    fp, fq = up[-2:]
+    return int(fp) if fp == fq and fp.is_integer() else None

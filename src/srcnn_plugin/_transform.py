@@ -85,10 +85,11 @@ class Upscaler:
 
     def _load(self):
         """The loaded model: bundled ones by the rule ``rescale`` uses, files once."""
-        from ._rescale import plane_factor
+        from ._plan import plane_factor, plane_grid
         from .models.registry import get_model, resolve_model
 
-        return get_model(resolve_model(self._model_spec, plane_factor(self.scale)))
+        spec = resolve_model(self._model_spec, plane_factor(self.scale), plane_grid(self.scale))
+        return get_model(spec)
 
     @property
     def model_name(self) -> str:
@@ -98,10 +99,10 @@ class Upscaler:
         if isinstance(self._model_spec, LoadedWeights):
             return self._model_spec.source
         if self._bundled():
-            from ._rescale import plane_factor
+            from ._plan import plane_factor, plane_grid
             from .models.registry import resolve_model
 
-            return resolve_model(self._model_spec, plane_factor(self.scale))
+            return resolve_model(self._model_spec, plane_factor(self.scale), plane_grid(self.scale))
         return str(self._model_spec)
 
     def __call__(self, image):

@@ -692,6 +692,7 @@ def _cmd_train(args) -> int:
         val_every=args.val_every,
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
+        lr_grid=args.lr_grid,
     )
     res = train(
         args.images,
@@ -773,8 +774,9 @@ def _cmd_info(args) -> int:
     print("bundled models:")
     for name in list_models():
         info = model_info(name)
-        mark = " (default for its factor)" if name == pick_model_for_scale(
-            max(model_info(name)["scales"])) == name else ""  # fmt: skip
+        top = max(info["scales"])
+        grid = int(top) if float(top).is_integer() else None
+        mark = " (default for its factor)" if pick_model_for_scale(top, None, grid) == name else ""
         scales = ", ".join(_fmt(s) for s in info["scales"])
         told = [w for w in ("noise", "blur") if info.get(f"{w}_aware")]
         extra = f", told {' and '.join(told)}" if told else ""
@@ -1013,6 +1015,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", type=float, nargs="+", default=[2, 3, 4])
     p.add_argument("--arch", default="9-5-5", choices=["9-1-5", "9-3-5", "9-5-5"])
     p.add_argument("--no-residual", action="store_true", help="plain (paper) output layer")
+    p.add_argument(
+        "--lr-grid",
+        action="store_true",
+        help="compute on the low-resolution grid (the first layer strides by the factor, "
+        "the last makes its sub-pixel phases): for one integer --scales, --patch a "
+        "multiple of it; serves exactly that factor",
+    )
     p.add_argument("--patch", type=int, default=33)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument(

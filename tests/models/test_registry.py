@@ -145,3 +145,22 @@ def test_acquisition_models_are_told_the_noise_times_their_gain(rng, monkeypatch
     np.testing.assert_allclose(named, told_scaled, atol=1e-6)
     told_plain = srcnn_plugin.rescale(img, 3, model=name, noise=0.02)
     assert np.abs(named - told_plain).max() > 1e-4
+
+
+def test_a_model_on_the_low_resolution_grid_serves_exactly_its_factor(monkeypatch):
+    """It is chosen before its family's output-grid model where both plane axes grow by
+    exactly its stride, and never elsewhere."""
+    import copy
+
+    from srcnn_plugin.models import _bundled
+
+    reg = copy.deepcopy(_bundled._registry())
+    entry = dict(reg["models"]["srcnn-acq-9-1-5-x2"], stride=2)
+    reg["models"]["srcnn-zz-lr-9-1-5-x2"] = entry  # sorts after the output-grid one
+    monkeypatch.setattr(_bundled, "_registry", lambda: reg)
+    assert pick_model_for_scale(2, "fast", grid=2) == "srcnn-zz-lr-9-1-5-x2"
+    assert pick_model_for_scale(2, "fast") == "srcnn-acq-9-1-5-x2"  # not exactly x2 both ways
+    assert pick_model_for_scale(2.5, "fast", grid=None) == "srcnn-acq-9-1-5-x2"
+    assert pick_model_for_scale(3, "fast", grid=3) == "srcnn-acq-9-1-5-x3"  # a x2 grid model
+    assert resolve_model("fast", 2, 2) == "srcnn-zz-lr-9-1-5-x2"
+    assert resolve_model("srcnn-zz-lr-9-1-5-x2", 2.5) == "srcnn-zz-lr-9-1-5-x2"  # names stay

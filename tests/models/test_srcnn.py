@@ -69,16 +69,17 @@ def test_noise_shifts_biases_per_item():
         torch.testing.assert_close(infer(net, x, torch.tensor([0.0, 0.03])), y, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("f2", [1, 5])
-def test_cpu_inference_equals_the_module(f2):
+@pytest.mark.parametrize("f2,stride", [(1, 1), (5, 1), (1, 2), (5, 2), (1, 4)])
+def test_cpu_inference_equals_the_module(f2, stride):
     """The CPU path (fused ReLUs, product last layer, channels-last as the engine
-    runs it) gives the module's values, plain, conditioned and per item."""
+    runs it) gives the module's values, plain, conditioned and per item, on the
+    output grid and on the low-resolution grid."""
     torch.manual_seed(3)
-    net = SRCNN(SRCNNConfig(f2=f2, noise_aware=True, blur_aware=True)).eval()
+    net = SRCNN(SRCNNConfig(f2=f2, noise_aware=True, blur_aware=True, stride=stride)).eval()
     with torch.no_grad():
         for p in (net.noise1, net.noise2, net.blur1, net.blur2):
             p.normal_()
-    x = torch.rand(3, 1, 37, 41) - 0.2  # negative inputs reach the ReLUs too
+    x = torch.rand(3, 1, 37 // stride * stride, 41 // stride * stride) - 0.2  # negatives too
     cl = net.to(memory_format=torch.channels_last)
     with torch.inference_mode():
         for noise, blur in ((None, None), (0.02, 0.3), (torch.tensor([0.0, 0.03, 0.0]), None)):
@@ -186,3 +187,93 @@ def test_noise_aware_weights_round_trip(tmp_path):
     loaded = load_weights(tmp_path / "n.pt")
     assert loaded.config.noise_aware
     torch.testing.assert_close(loaded.model.noise1, net.noise1)
+
+
+# ---------------------------------------------------------------- low-resolution grid
+@pytest.mark.parametrize(
+    "f2,stride,halo", [(1, 2, 8), (5, 2, 12), (1, 3, 9), (5, 3, 15), (1, 4, 12)]
+)
+def test_low_resolution_grid_shapes(f2, stride, halo):
+    net = SRCNN(SRCNNConfig(f2=f2, stride=stride))
+    assert net.halo == halo and halo % stride == 0
+    side = 16 * stride
+    assert net(torch.zeros(2, 1, side, side + stride)).shape == (
+        2, 1, side - 2 * halo, side + stride - 2 * halo,
+    )  # fmt: skip
+    assert SRCNNConfig(f2=f2, stride=stride).name == f"9-{f2}-5/x{stride}"
+
+
+@pytest.mark.parametrize("kw", [{"stride": 0}, {"stride": True}, {"stride": 2.0}, {"stride": 5}])
+def test_bad_stride(kw):
+    with pytest.raises(ValueError, match="stride|grid"):
+        SRCNNConfig(f2=1, **kw)  # x5: 9-1-5 would lose an odd number of LR pixels
+
+
+def _lr_net(stride, f2=1):
+    torch.manual_seed(5)
+    net = SRCNN(SRCNNConfig(f2=f2, stride=stride, noise_aware=True, blur_aware=True)).eval()
+    with torch.no_grad():
+        for p in (net.noise1, net.noise2, net.blur1, net.blur2, net.conv3.weight):
+            p.normal_(std=0.1)
+    return net
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_low_resolution_grid_is_a_strided_network_and_sub_pixel_phases(stride):
+    """Layer 1 is the full-grid convolution sampled every ``stride`` pixels; output
+    pixel (s i + a, s j + b) is the last layer's channel a s + b at (i, j)."""
+    net = _lr_net(stride)
+    s, h = stride, net.halo
+    x = torch.rand(1, 1, 10 * s, 11 * s)
+    c1, c2, c3 = net.conv1, net.conv2, net.conv3
+    with torch.inference_mode():
+        y = torch.nn.functional.conv2d(x, c1.weight, c1.bias)[..., ::s, ::s].relu()
+        y = torch.nn.functional.conv2d(y, c2.weight, c2.bias).relu()
+        z = torch.nn.functional.conv2d(y, c3.weight, c3.bias)  # (1, s*s, I, J)
+        n, _, rows, cols = z.shape
+        ref = (
+            z.reshape(n, s, s, rows, cols).permute(0, 3, 1, 4, 2).reshape(n, 1, rows * s, cols * s)
+        )
+        ref = ref + x[..., h : h + rows * s, h : h + cols * s]
+        torch.testing.assert_close(net(x), ref, atol=1e-5, rtol=0)
+
+
+def test_low_resolution_grid_noise_map_is_on_the_first_layer_grid():
+    net = _lr_net(2)
+    x = torch.rand(1, 1, 40, 40)
+    line = (0.002, 0.0)
+    with torch.inference_mode():
+        m = noise_map(net, x, line)
+        assert m.shape == (1, 1, 16, 16)  # (40 - 9) // 2 + 1
+        window = x[0, 0, 6:15, 20:29]  # the strided first layer's view of map pixel (3, 10)
+        torch.testing.assert_close(m[0, 0, 3, 10], (line[0] * window.mean()).sqrt())
+        flat_map = noise_map(net, x, (0.0, 0.03**2))
+        torch.testing.assert_close(net(x, flat_map), net(x, 0.03), atol=1e-5, rtol=0)
+        torch.testing.assert_close(infer(net, x, flat_map), net(x, 0.03), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_low_resolution_grid_flat_response_is_the_phase_pattern(stride):
+    net = _lr_net(stride)
+    c = torch.tensor([0.1, 0.5, 0.9])
+    with torch.inference_mode():
+        got = flat_response(net, c, 0.02, 0.4)
+        assert got.shape == (3, stride, stride)
+        for k, v in enumerate(c):
+            out = net(torch.full((1, 1, 12 * stride, 12 * stride), float(v)), 0.02, 0.4)
+            pattern = out[0, 0, :stride, :stride]
+            torch.testing.assert_close(out[0, 0, stride : 2 * stride, :stride], pattern)
+            torch.testing.assert_close(got[k], pattern, atol=1e-5, rtol=0)
+        assert float(got[1].max() - got[1].min()) > 1e-3  # a real pattern, not a constant
+
+
+def test_low_resolution_grid_padded_keeps_any_size():
+    net = _lr_net(3)
+    x = torch.rand(1, 1, 22, 31)
+    with torch.inference_mode():
+        y = predict_padded(net, x)
+        assert y.shape == x.shape
+        # The padding beyond the size is at the end: the first rows see what a
+        # multiple-of-3 crop sees.
+        z = predict_padded(net, x[..., :21, :30])
+        torch.testing.assert_close(y[..., :12, :12], z[..., :12, :12], atol=1e-5, rtol=0)

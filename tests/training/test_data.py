@@ -86,6 +86,27 @@ def test_sampler_patches_are_aligned_dihedral_crops(rng):
     assert len(seen) == 8  # all eight transforms occur
 
 
+@pytest.mark.parametrize("stride", [2, 3])
+def test_sampler_patches_start_on_whole_low_resolution_pixels(rng, stride):
+    """With a stride (a network on the low-resolution grid) every crop, in the frame
+    of its transform, starts on a multiple of it: the phase the network learns."""
+    img = rng.integers(0, 256, (12 * stride, 13 * stride), dtype=np.uint8)
+    patch = 4 * stride
+    s = PatchSampler([img], scales=(stride,), patch=patch, halo=stride, seed=1, stride=stride)
+    _, bic = degrade(img, stride)
+    x = s.sample(64)[0].numpy()[:, 0]
+    views = [np.rot90(a, k) for a in (bic, bic[:, ::-1]) for k in range(4)]
+    windows = [np.lib.stride_tricks.sliding_window_view(v, (patch, patch)) for v in views]
+    starts = set()
+    for xb in x:
+        hits = [(r, c) for win in windows for r, c in np.argwhere((win == xb).all(axis=(-2, -1)))]
+        assert any(r % stride == 0 and c % stride == 0 for r, c in hits)
+        starts.update(hits)
+    assert len(starts) > 8  # many positions, not one
+    with pytest.raises(ValueError, match="multiple of"):
+        PatchSampler([img], scales=(stride,), patch=patch + 1, halo=stride, stride=stride)
+
+
 def test_sampler_draws_scales_and_images_by_area(rng):
     small = rng.integers(0, 256, (30, 30), dtype=np.uint8)
     big = rng.integers(0, 256, (90, 90), dtype=np.uint8)

@@ -248,3 +248,37 @@ def test_band_limit_needs_a_mixture_and_is_recorded(tiny_set, tmp_path):
     cfg = _cfg(steps=20, hr_blur=1.0, degradation=("binning",), noise_aware=True)
     res = train(tiny_set, tmp_path / "b", cfg, progress=False)
     assert load_weights(res["weights"]).metadata["training"]["config"]["hr_blur"] == 1.0
+
+
+def test_lr_grid_is_checked_against_scales_and_patch():
+    with pytest.raises(ValueError, match="one integer factor"):
+        _cfg(scales=(2, 3), lr_grid=True).arch()
+    with pytest.raises(ValueError, match="patch=26"):
+        _cfg(lr_grid=True).arch()  # patch 25 at x2
+    assert _cfg(lr_grid=True, patch=26).arch().stride == 2
+
+
+def test_lr_grid_starts_from_a_model_on_the_output_grid(tiny_set, tmp_path):
+    """The first two layers come from the model (the same filters, every other pixel);
+    the new last layer starts at zero, so the start is the bicubic image."""
+    import torch
+
+    from srcnn_plugin.models.registry import get_model
+    from srcnn_plugin.models.weights import load_weights
+
+    cfg = _cfg(lr_grid=True, patch=32, n1=64, n2=32, steps=1, lr=0.0, warmup=0,
+               val_every=1, checkpoint_every=1)  # fmt: skip
+    res = train(tiny_set, tmp_path / "g", cfg, device="cpu", progress=False,
+                init_weights="srcnn-9-1-5-x2")  # fmt: skip
+    net = load_weights(res["weights"]).model
+    assert net.config.stride == 2
+    src = get_model("srcnn-9-1-5-x2").model
+    torch.testing.assert_close(net.conv1.weight, src.conv1.weight)
+    torch.testing.assert_close(net.conv2.weight, src.conv2.weight)
+    assert not net.conv3.weight.detach().any()
+    x = torch.rand(1, 1, 40, 40)
+    with torch.inference_mode():
+        torch.testing.assert_close(net(x), x[..., 8:32, 8:32])
+    with pytest.raises(ValueError, match="init_weights has architecture 9-5-5"):
+        train(tiny_set, tmp_path / "h", cfg, device="cpu", progress=False,
+              init_weights="srcnn-9-5-5-x2")  # fmt: skip

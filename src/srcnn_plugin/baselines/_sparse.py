@@ -63,6 +63,7 @@ class SparseConfig:
     halo: int = 0
     noise_aware: bool = False
     blur_aware: bool = False
+    stride: int = 1  # on the output grid (any factor)
 
 
 @dataclass(frozen=True, eq=False)

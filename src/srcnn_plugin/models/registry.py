@@ -84,7 +84,7 @@ def get_model(model=None):
         return _load_cached(key)
 
 
-def pick_model_for_scale(scale: float, family: str | None = None) -> str:
+def pick_model_for_scale(scale: float, family: str | None = None, grid: int | None = None) -> str:
     """Name of the bundled model to use at factor ``scale``: the one model-choice rule.
 
     The trained factor is the largest one not above ``scale`` (a model
@@ -95,6 +95,10 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
     paper's where that family has none. Naming a ``family`` explicitly
     restricts the choice to it; one-axis families (``ONE_AXIS_FAMILIES``,
     the Z models of ``isotropic``) serve only requests that name them.
+    A model on the low-resolution grid (its entry's ``stride``, see
+    [SRCNNConfig][srcnn_plugin.models.srcnn.SRCNNConfig]) serves only a
+    plane whose two axes both grow by exactly its factor (``grid``), and
+    there it is chosen before its family's model on the output grid.
 
     Parameters
     ----------
@@ -102,6 +106,9 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
         The factor of the super-resolved plane (the larger of its two axes').
     family : {None, 'paper', 'acquisition', 'fast', 'paper-fast', 'axial'}
         Restrict to one family (see ``FAMILIES``).
+    grid : int, optional
+        The integer factor by which both axes of the plane grow exactly
+        (``None`` where they do not: a fractional or anisotropic factor).
 
     Examples
     --------
@@ -115,10 +122,11 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
     if family is not None and family not in FAMILIES:
         raise ValueError(f"Unknown model family {family!r}; pass one of {FAMILIES}.")
     entries = [
-        (float(s), name, model_info(name).get("family", "paper"))
+        (float(s), name, model_info(name).get("family", "paper"), model_info(name).get("stride", 1))
         for name in list_models()
         for s in model_info(name)["scales"]
     ]
+    entries = [e for e in entries if e[3] == 1 or e[3] == grid]
     if family is None:
         entries = [e for e in entries if e[2] not in ONE_AXIS_FAMILIES]
     else:
@@ -128,7 +136,7 @@ def pick_model_for_scale(scale: float, family: str | None = None) -> str:
     factor = trained_factor(scale, [e[0] for e in entries])
     preferred = family or default_family()
     at = [e for e in entries if e[0] == factor]
-    return min(at, key=lambda e: (e[2] != preferred, e[2] != "paper", e[1]))[1]
+    return min(at, key=lambda e: (e[2] != preferred, e[2] != "paper", e[3] == 1, e[1]))[1]
 
 
 def trained_factor(scale: float, factors) -> float:
@@ -148,13 +156,14 @@ def trained_factor(scale: float, factors) -> float:
     return max(below) if below else min(factors)
 
 
-def resolve_model(model, factor: float):
+def resolve_model(model, factor: float, grid: int | None = None):
     """What ``model=`` means at a plane factor: a family or nothing picks a bundled model.
 
     ``None`` or a family name (``FAMILIES``) gives
     [pick_model_for_scale][srcnn_plugin.models.registry.pick_model_for_scale]
-    at ``factor``; a model name, weights path or loaded model is returned as is.
-    Every face goes through this one rule, so all choose the same model.
+    at ``factor`` (and ``grid``, the exact integer factor of both plane
+    axes, if any); a model name, weights path or loaded model is returned as
+    is. Every face goes through this one rule, so all choose the same model.
 
     Examples
     --------
@@ -164,7 +173,7 @@ def resolve_model(model, factor: float):
     'srcnn-9-5-5-x2'
     """
     if model is None or (isinstance(model, str) and model in FAMILIES):
-        return pick_model_for_scale(factor, model)
+        return pick_model_for_scale(factor, model, grid)
     return model
 
 

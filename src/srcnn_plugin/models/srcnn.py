@@ -28,6 +28,18 @@ map (one ``sigma`` per first-layer output pixel, see
 [noise_map][srcnn_plugin.models.srcnn.noise_map]) makes the same shift per
 pixel, what FFDNet's non-constant map input amounts to.
 
+Low-resolution-grid models (``stride=s``, an integer factor) keep the input
+and the output on the output grid but compute on the low-resolution grid,
+as ESPCN does (Shi et al., CVPR 2016): the first layer strides by ``s`` over
+the bicubic input, the second runs on those features, and the last makes
+``s * s`` channels, each one phase of the ``s x s`` output pixels of a
+low-resolution pixel (the sub-pixel convolution, ``pixel_shuffle``). The
+layers after the first then cost ``1 / s**2`` per output pixel, so a model
+of the same cost can be much larger. Such a model serves its factor only,
+on inputs whose sides are multiples of ``s`` and whose first pixel starts a
+low-resolution pixel (the phase it was trained on); callers pad and tile on
+multiples of ``s``. ``stride=1`` is the paper's network.
+
 Blur-aware models (``blur_aware=True``) are told, the same way, how much
 optical blur to undo: ``blur``, the Gaussian PSF sigma in *input* pixels
 (the PSF in output pixels divided by the factor), as
@@ -82,6 +94,10 @@ class SRCNNConfig:
         Take the input's noise level (see the module notes).
     blur_aware : bool
         Take the PSF to undo (see the module notes).
+    stride : int
+        1 for the paper's network on the output grid; an integer factor
+        ``s`` for a network on the low-resolution grid (see the module
+        notes), which serves that factor only.
 
     Examples
     --------
@@ -89,6 +105,9 @@ class SRCNNConfig:
     8
     >>> SRCNNConfig(f2=1).halo
     6
+    >>> c = SRCNNConfig(f2=1, stride=3)
+    >>> c.name, c.halo, c.macs_per_pixel
+    ('9-1-5/x3', 9, 1603)
     """
 
     f1: int = 9
@@ -99,6 +118,7 @@ class SRCNNConfig:
     residual: bool = True
     noise_aware: bool = False
     blur_aware: bool = False
+    stride: int = 1
 
     def __post_init__(self):
         for name in ("f1", "f2", "f3"):
@@ -109,21 +129,40 @@ class SRCNNConfig:
             n = getattr(self, name)
             if not isinstance(n, int) or n < 1:
                 raise ValueError(f"{name} must be a positive integer, got {n!r}.")
+        s = self.stride
+        if not isinstance(s, int) or isinstance(s, bool) or s < 1:
+            raise ValueError(f"stride must be a positive integer factor, got {s!r}.")
+        if s > 1 and (-(-self.f1 // s) + self.f2 + self.f3 - 3) % 2:
+            raise ValueError(
+                f"A {self.f1}-{self.f2}-{self.f3} network on the x{s} grid loses an odd number "
+                "of low-resolution pixels; pass f1, f2, f3 whose halo is a whole number of "
+                "them (e.g. 9-1-5 or 9-5-5 at x2, x3 or x4)."
+            )
 
     @property
     def halo(self) -> int:
-        """Pixels lost at each border by the valid convolutions."""
-        return (self.f1 + self.f2 + self.f3 - 3) // 2
+        """Pixels lost at each border by the valid convolutions (a multiple of ``stride``).
+
+        On the low-resolution grid the first layer loses ``ceil(f1 / s) - 1``
+        low-resolution pixels, the others ``f2 - 1`` and ``f3 - 1``, for
+        inputs whose sides are multiples of ``s``.
+        """
+        s = self.stride
+        if s == 1:
+            return (self.f1 + self.f2 + self.f3 - 3) // 2
+        return s * (-(-self.f1 // s) + self.f2 + self.f3 - 3) // 2
 
     @property
     def name(self) -> str:
-        """Short name such as ``"9-5-5"``."""
-        return f"{self.f1}-{self.f2}-{self.f3}"
+        """Short name such as ``"9-5-5"``, or ``"9-1-5/x2"`` on the x2 grid."""
+        base = f"{self.f1}-{self.f2}-{self.f3}"
+        return base if self.stride == 1 else f"{base}/x{self.stride}"
 
     @property
     def macs_per_pixel(self) -> int:
         """Multiply-adds per output pixel."""
-        return self.f1**2 * self.n1 + self.f2**2 * self.n1 * self.n2 + self.f3**2 * self.n2
+        s2 = self.stride**2
+        return (self.f1**2 * self.n1 + self.f2**2 * self.n1 * self.n2) // s2 + self.f3**2 * self.n2
 
     def to_dict(self) -> dict:
         """Plain-dict form stored in weight files."""
@@ -150,9 +189,9 @@ class SRCNN(nn.Module):
         super().__init__()
         self.config = config or SRCNNConfig()
         c = self.config
-        self.conv1 = nn.Conv2d(1, c.n1, c.f1)
+        self.conv1 = nn.Conv2d(1, c.n1, c.f1, stride=c.stride)
         self.conv2 = nn.Conv2d(c.n1, c.n2, c.f2)
-        self.conv3 = nn.Conv2d(c.n2, 1, c.f3)
+        self.conv3 = nn.Conv2d(c.n2, c.stride**2, c.f3)
         if c.noise_aware:
             self.noise1 = nn.Parameter(torch.zeros(c.n1))
             self.noise2 = nn.Parameter(torch.zeros(c.n2))
@@ -233,10 +272,16 @@ class SRCNN(nn.Module):
             y = y if shift is None else y + shift
             y = F.relu(self.map_shift(noise, layer, y))
         y = self.conv3(y)
+        if self.config.stride > 1:
+            y = F.pixel_shuffle(y, self.config.stride)
         if self.config.residual:
-            h = self.halo
-            y = y + x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
+            y = y + _inner(x, self.halo, y)
         return y
+
+
+def _inner(x: torch.Tensor, h: int, like: torch.Tensor) -> torch.Tensor:
+    """The pixels of ``x`` that the output ``like`` covers (``h`` in from the top left)."""
+    return x[..., h : h + like.shape[-2], h : h + like.shape[-1]]
 
 
 def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
@@ -244,7 +289,7 @@ def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
 
     On the CPU it is about 1.25x faster for 9-5-5: the last layer runs as
     [conv_to_one_channel][srcnn_plugin.models.srcnn.conv_to_one_channel]
-    (oneDNN handles a single output channel poorly), and the ReLUs are fused
+    (oneDNN handles a single output channel, or the 4 phases of x2, poorly), and the ReLUs are fused
     into the convolutions that feed them (see
     [conv_relu][srcnn_plugin.models.srcnn.conv_relu]; a separate ReLU reads
     and writes the largest activations once more). Other devices run
@@ -270,10 +315,14 @@ def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
         y = _conditioned_conv(model, conv, y, noise, blur, layer, relu=fuse)
         if not fuse:
             y = model.map_shift(noise, layer, y).relu_()
-    y = conv_to_one_channel(y, model.conv3.weight, model.conv3.bias)
+    stride, w3, b3 = model.config.stride, model.conv3.weight, model.conv3.bias
+    # oneDNN is slow for few output channels (1 on the output grid, 4 at x2); from
+    # 9 (x3) on its convolution is faster than the product (one thread, 128^2 tiles).
+    y = conv_to_one_channel(y, w3, b3) if stride**2 < 8 else F.conv2d(y, w3, b3)
+    if stride > 1:
+        y = F.pixel_shuffle(y, stride)
     if model.config.residual:
-        h = model.halo
-        y += x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
+        y += _inner(x, model.halo, y)
     return y
 
 
@@ -305,6 +354,8 @@ def noise_map(model: SRCNN, x: torch.Tensor, line) -> torch.Tensor:
     Returns
     -------
     (N, 1, H - f1 + 1, W - f1 + 1) float32 tensor
+        On the low-resolution grid (``stride`` s): ``(N, 1, (H - f1) // s + 1,
+        (W - f1) // s + 1)``, the first layer's output grid.
 
     Examples
     --------
@@ -314,18 +365,22 @@ def noise_map(model: SRCNN, x: torch.Tensor, line) -> torch.Tensor:
     >>> m.shape, round(float(m[0, 0, 0, 0]), 4)  # sqrt(0.02 * 0.5)
     (torch.Size([1, 1, 12, 12]), 0.1)
     """
-    f1 = model.config.f1
+    f1, stride = model.config.f1, model.config.stride
     box = torch.full((1, 1, f1, 1), 1.0 / f1, device=x.device)
     # Two 1-D box filters: local (a tile gets its pixels' exact values, unlike running
-    # sums), about 4x faster than a 2-D pooling on the CPU, and kept in float32.
+    # sums), about 4x faster than a 2-D pooling on the CPU, and kept in float32. On the
+    # low-resolution grid they stride as the first layer does.
     with torch.autocast(x.device.type, enabled=False):
-        mu = F.conv2d(F.conv2d(x.float().contiguous(), box), box.transpose(-2, -1))
+        mu = F.conv2d(x.float().contiguous(), box, stride=(stride, 1))
+        mu = F.conv2d(mu, box.transpose(-2, -1), stride=(1, stride))
     line = torch.as_tensor(line, dtype=torch.float32, device=x.device).reshape(-1, 2, 1, 1)
     return (line[:, :1] * mu + line[:, 1:]).clamp_min_(0).sqrt_()
 
 
-def conv_relu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``relu(conv2d(x, weight, bias))`` (valid), in one pass where the CPU allows.
+def conv_relu(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, stride: int = 1
+) -> torch.Tensor:
+    """``relu(conv2d(x, weight, bias, stride))`` (valid), in one pass where the CPU allows.
 
     On x86-64 CPUs, in float32 and outside autocast, oneDNN applies the ReLU as
     the convolution writes its output (``torch.ops.mkldnn._convolution_pointwise``,
@@ -351,10 +406,10 @@ def conv_relu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torc
         and not _cpu_autocast()
     ):
         try:
-            return _FUSED(x, weight, bias, [0, 0], [1, 1], [1, 1], 1, "relu", [], "")
+            return _FUSED(x, weight, bias, [0, 0], [stride] * 2, [1, 1], 1, "relu", [], "")
         except RuntimeError:  # this build cannot run it: the plain path from now on
             _FUSED = None
-    return F.conv2d(x, weight, bias).relu_()
+    return F.conv2d(x, weight, bias, stride).relu_()
 
 
 def _cpu_autocast() -> bool:
@@ -393,7 +448,10 @@ def _conditioned_conv(model: SRCNN, conv, x: torch.Tensor, noise, blur, layer: i
     """
 
     def run(t, bias):
-        return conv_relu(t, conv.weight, bias) if relu else F.conv2d(t, conv.weight, bias)
+        stride = conv.stride[0]
+        if relu:
+            return conv_relu(t, conv.weight, bias, stride)
+        return F.conv2d(t, conv.weight, bias, stride)
 
     shift = model.condition_shift(noise, blur, layer, x)
     if shift is None:
@@ -413,14 +471,15 @@ def _conditioned_conv(model: SRCNN, conv, x: torch.Tensor, noise, blur, layer: i
 
 
 def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """Valid convolution of ``(N, C, H, W)`` to one channel by a product and shifts.
+    """Valid convolution of ``(N, C, H, W)`` to one channel (or a few) by a product and shifts.
 
-    ``C -> k*k`` is one matrix product (the weights of each kernel tap), then
-    the ``k*k`` maps are summed, in float32, with their tap's shift. This
-    runs at matrix-product speed: on a 256-pixel CPU tile, 1.3-2x the
-    convolution library's speed for a single output channel (measured by
-    ``benchmarks/bench_speed.py``; this machine is noisy). It accepts either
-    memory format.
+    ``C -> M*k*k`` is one matrix product (the weights of each output
+    channel's kernel taps), then each channel's ``k*k`` maps are summed, in
+    float32, with their tap's shift. This runs at matrix-product speed: on a
+    256-pixel CPU tile, 1.3-2x the convolution library's speed for a single
+    output channel (measured by ``benchmarks/bench_speed.py``; this machine
+    is noisy); the last layer of a network on the low-resolution grid has
+    ``s * s`` channels. It accepts either memory format.
 
     Examples
     --------
@@ -429,23 +488,27 @@ def conv_to_one_channel(y: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     >>> ref = torch.nn.functional.conv2d(y, w, b)
     >>> torch.allclose(conv_to_one_channel(y, w, b), ref, atol=1e-5)
     True
+    >>> w4, b4 = torch.rand(4, 4, 3, 3), torch.rand(4)  # four channels
+    >>> ref4 = torch.nn.functional.conv2d(y, w4, b4)
+    >>> torch.allclose(conv_to_one_channel(y, w4, b4), ref4, atol=1e-5)
+    True
     """
     n, c, h, w = y.shape
-    k = weight.shape[-1]
+    m, k = weight.shape[0], weight.shape[-1]
     ho, wo = h - k + 1, w - k + 1
-    taps = weight.reshape(c, k * k).T.to(y.dtype)
+    taps = weight.permute(0, 2, 3, 1).reshape(m * k * k, c).to(y.dtype)
     # One 2-D product per item: a batched product of a channels-last ``y`` copies
     # the strided operand first (slower on the CPU).
-    maps = y.new_empty((n, k * k, h * w))
+    maps = y.new_empty((n, m * k * k, h * w))
     for i in range(n):
         torch.mm(taps, y[i].flatten(1), out=maps[i])
-    maps = maps.view(n, k, k, h, w)
-    out = maps[:, 0, 0, :ho, :wo].float() + bias.float()
+    maps = maps.view(n, m, k, k, h, w)
+    out = maps[:, :, 0, 0, :ho, :wo].float() + bias.float().view(1, m, 1, 1)
     for dy in range(k):
         for dx in range(k):
             if dy or dx:
-                out += maps[:, dy, dx, dy : dy + ho, dx : dx + wo]
-    return out[:, None]
+                out += maps[:, :, dy, dx, dy : dy + ho, dx : dx + wo]
+    return out
 
 
 def point_symmetric(fn, x: torch.Tensor) -> torch.Tensor:
@@ -486,7 +549,11 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None, blur=None) -> 
     Returns
     -------
     (L,) tensor
-        ``model(c)`` for each level.
+        ``model(c)`` for each level. A model on the low-resolution grid
+        (``stride`` s) gives ``(L, s, s)``: its output on a flat image repeats
+        an ``s x s`` pattern, one value per phase (the phase of output pixel
+        ``(i, j)`` is ``(i % s, j % s)``, the input's first pixel starting a
+        low-resolution pixel).
 
     Examples
     --------
@@ -507,8 +574,11 @@ def flat_response(model: SRCNN, levels: torch.Tensor, noise=None, blur=None) -> 
     shift = model.condition_shift(noise, blur, 2, y)
     y = F.relu(y if shift is None else y + shift.reshape(shift.shape[0], -1))
     y = y @ model.conv3.weight.sum((-2, -1)).T + model.conv3.bias
-    y = y[:, 0]
-    return y + levels if model.config.residual else y
+    stride = model.config.stride
+    y = y[:, 0] if stride == 1 else y.reshape(-1, stride, stride)
+    if not model.config.residual:
+        return y
+    return y + (levels if stride == 1 else levels.reshape(-1, 1, 1))
 
 
 def dihedral_ensemble(fn, x: torch.Tensor) -> torch.Tensor:
@@ -559,18 +629,26 @@ def predict_padded(
     Returns
     -------
     (N, 1, H, W) tensor
+        A model on the low-resolution grid (``stride`` s) takes ``x``'s first
+        pixel as the start of a low-resolution pixel (as the bicubic image of
+        an ``s``-times smaller one has it).
 
     Examples
     --------
     >>> import torch
     >>> predict_padded(SRCNN(), torch.zeros(2, 1, 20, 30)).shape
     torch.Size([2, 1, 20, 30])
+    >>> predict_padded(SRCNN(SRCNNConfig(f2=1, stride=3)), torch.zeros(1, 1, 21, 31)).shape
+    torch.Size([1, 1, 21, 31])
     """
-    h = model.halo
+    h, stride = model.halo, model.config.stride
     if min(x.shape[-2:]) <= h and mode == "reflect":
         mode = "replicate"
-    xp = F.pad(x, (h, h, h, h), mode=mode)
-    return model(xp, as_condition(model, xp, noise), blur)
+    height, width = x.shape[-2:]
+    # On the low-resolution grid the padded sides are multiples of the stride.
+    xp = F.pad(x, (h, h + (-width) % stride, h, h + (-height) % stride), mode=mode)
+    y = model(xp, as_condition(model, xp, noise), blur)
+    return y[..., :height, :width] if stride > 1 else y
 
 
 def as_condition(model: SRCNN, x: torch.Tensor, noise):

@@ -347,6 +347,16 @@ def _dihedral_grids(patch: int) -> tuple[np.ndarray, np.ndarray]:
     return g // patch, g % patch
 
 
+def _check_patch(patch: int, halo: int, stride: int) -> None:
+    if patch <= 2 * halo:
+        raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
+    if patch % stride:
+        raise ValueError(
+            f"A network on the x{stride} grid takes patches whose side is a multiple of "
+            f"{stride}; pass patch={stride * -(-patch // stride)} (got {patch})."
+        )
+
+
 class PatchSampler:
     """Random aligned (bicubic, HR) patch pairs with dihedral augmentation.
 
@@ -388,6 +398,12 @@ class PatchSampler:
         Gaussian of sigma drawn uniformly from ``[0, hr_blur]`` HR pixels
         (``band`` of [acquire][srcnn_plugin.training.data.acquire]); 0 keeps
         the images as sharp as they are.
+    stride : int
+        The network's stride (a network on the low-resolution grid, see
+        [SRCNNConfig][srcnn_plugin.models.srcnn.SRCNNConfig]): patches start
+        on multiples of it, at the first pixel of a low-resolution pixel, the
+        phase such a network is trained for; ``patch`` is then a multiple of
+        it. The dihedral transforms keep that phase for such patches.
 
     Notes
     -----
@@ -407,9 +423,9 @@ class PatchSampler:
         variants: int = 1,
         noise_map: bool = False,
         hr_blur: float = 0.0,
+        stride: int = 1,
     ):
-        if patch <= 2 * halo:
-            raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
+        _check_patch(patch, halo, stride)
         check_hr_blur(hr_blur, degradation)
         scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
         groups = []
@@ -433,12 +449,14 @@ class PatchSampler:
                 )
             groups.append(pairs)
         self.scales = scales
-        self._store(groups, patch, halo, seed, device)
+        self._store(groups, patch, halo, seed, device, stride)
         if degradation is not None and degradation.one_axis:
             self._transforms = np.asarray(AXIS_KEEPING, np.int64)
 
     @classmethod
-    def from_pairs(cls, pairs, patch: int, halo: int, seed: int = 0, device="cpu", transforms=None):
+    def from_pairs(
+        cls, pairs, patch: int, halo: int, seed: int = 0, device="cpu", transforms=None, stride=1
+    ):
         """A sampler over given ``(hr, bicubic, noise, blur)`` pairs (e.g. internal ones).
 
         ``hr`` and ``bicubic`` are aligned float planes of one shape, at least
@@ -454,23 +472,22 @@ class PatchSampler:
         >>> [t.shape[-1] for t in s.sample_conditioned(2)[:2]]
         [33, 17]
         """
-        if patch <= 2 * halo:
-            raise ValueError(f"patch ({patch}) must be larger than 2 * halo ({2 * halo}).")
+        _check_patch(patch, halo, stride)
         pairs = [pr for pr in pairs if min(pr[0].shape) >= patch]
         if not pairs:
             raise ValueError(f"No pair is at least {patch}x{patch} pixels; pass larger planes.")
         self = cls.__new__(cls)
         self.scales = []
-        self._store([pairs], patch, halo, seed, device)
+        self._store([pairs], patch, halo, seed, device, stride)
         if transforms is not None:
             self._transforms = np.asarray(transforms, np.int64)
         return self
 
-    def _store(self, groups, patch, halo, seed, device) -> None:
+    def _store(self, groups, patch, halo, seed, device, stride=1) -> None:
         """Flat device buffers of the pairs; each group (a scale) weighs the same."""
         import torch
 
-        self.patch, self.halo = int(patch), int(halo)
+        self.patch, self.halo, self.stride = int(patch), int(halo), int(stride)
         hrs, bics, shapes, probs, conds = [], [], [], [], []
         # Shot noise: a pair's noise is a variance line (a, b); a level is then (0, sigma^2).
         self._lines = any(isinstance(pr[2], tuple) for pairs in groups for pr in pairs)
@@ -520,8 +537,9 @@ class PatchSampler:
 
         p, h, rng = self.patch, self.halo, self.rng
         k = rng.choice(len(self._prob), size=batch, p=self._prob)
-        i = rng.integers(0, self._h[k] - p + 1)
-        j = rng.integers(0, self._w[k] - p + 1)
+        st = self.stride
+        i = st * rng.integers(0, (self._h[k] - p) // st + 1)
+        j = st * rng.integers(0, (self._w[k] - p) // st + 1)
         if self._transforms is None:
             t = rng.integers(0, 8, size=batch)
         else:

@@ -267,7 +267,7 @@ def evaluate(
 
                     runs.append(("sparse-coding", load_dictionary(s)))
                 else:
-                    spec = resolve_model(model, s)
+                    spec = resolve_model(model, s, s if isinstance(s, int) else None)
                     loaded = get_model(spec)
                     blur = blur_default(spec)  # what rescale tells it by default
                     gain = noise_gain(spec)

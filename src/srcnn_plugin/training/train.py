@@ -60,7 +60,11 @@ class TrainConfig:
     each validation image's truth by one drawn per image (seeded, the same in
     every acquisition): microscopy images are band-limited by their optics,
     photographs are sharper per pixel (``band`` of
-    [acquire][srcnn_plugin.training.data.acquire]).
+    [acquire][srcnn_plugin.training.data.acquire]). ``lr_grid`` trains a
+    network on the low-resolution grid of the (single, integer) scale
+    (``stride`` of [SRCNNConfig][srcnn_plugin.models.srcnn.SRCNNConfig]);
+    ``patch`` is then a multiple of the scale and patches start on whole
+    low-resolution pixels.
 
     Examples
     --------
@@ -95,14 +99,33 @@ class TrainConfig:
     val_every: int = 1000
     checkpoint_every: int = 1000
     seed: int = 0
+    lr_grid: bool = False
     extra: dict = field(default_factory=dict)
+
+    @property
+    def stride(self) -> int:
+        """The network's stride: the scale with ``lr_grid``, else 1 (checked)."""
+        if not self.lr_grid:
+            return 1
+        if len(self.scales) != 1 or not float(self.scales[0]).is_integer() or self.scales[0] < 2:
+            raise ValueError(
+                f"lr_grid trains for one integer factor; pass one scale such as 2, 3 or 4 "
+                f"(got scales={tuple(self.scales)})."
+            )
+        s = int(self.scales[0])
+        if self.patch % s:
+            raise ValueError(
+                f"lr_grid at x{s} takes a patch that is a multiple of {s}; pass e.g. "
+                f"patch={s * -(-self.patch // s)} (got {self.patch})."
+            )
+        return s
 
     def arch(self):
         from ..models.srcnn import SRCNNConfig
 
         return SRCNNConfig(
             self.f1, self.f2, self.f3, self.n1, self.n2, self.residual, self.noise_aware,
-            self.blur_aware,
+            self.blur_aware, self.stride,
         )  # fmt: skip
 
     def mixture(self):
@@ -261,6 +284,12 @@ def train(
             "noise_map tells a noise-aware model its noise per pixel: pass noise_aware=True "
             "and a degradation mixture too (--noise-aware --degradation ...)."
         )
+    arch = cfg.arch()  # checks lr_grid against the scales and patch
+    if arch.stride > 1 and cfg.mixture() is not None and cfg.mixture().one_axis:
+        raise ValueError(
+            "lr_grid strides both axes of the plane; a one-axis (axial) degradation "
+            "needs a model on the output grid: leave lr_grid off."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
@@ -281,30 +310,46 @@ def train(
             )
         train_imgs = add_shrunk_copies(train_imgs, cfg.hr_scales)
         val_imgs = _planes(val_paths, cfg.val_channels or cfg.channels)
-        arch = cfg.arch()
         torch.manual_seed(cfg.seed)
         model = SRCNN(arch)
         if init_weights is not None:
             loaded = load_weights(init_weights)
             lc = loaded.config
-            same = replace(lc, noise_aware=arch.noise_aware, blur_aware=arch.blur_aware) == arch
+            regrid = lc.stride == 1 < arch.stride
+            same = (
+                replace(
+                    lc,
+                    noise_aware=arch.noise_aware,
+                    blur_aware=arch.blur_aware,
+                    stride=arch.stride if regrid else lc.stride,
+                )  # fmt: skip
+                == arch
+            )
             lost = (lc.noise_aware > arch.noise_aware) or (lc.blur_aware > arch.blur_aware)
             if not same or lost:
                 raise ValueError(
                     f"init_weights has architecture {lc.name} (residual={lc.residual}, "
                     f"noise_aware={lc.noise_aware}, blur_aware={lc.blur_aware}); train with "
-                    "the same f1/f2/f3/n1/n2 (a plain model can start a noise- or blur-aware one)."
+                    "the same f1/f2/f3/n1/n2 (a plain model can start a noise- or blur-aware "
+                    "one, a model on the output grid one on the low-resolution grid)."
                 )
             # A plain model starts a noise-aware one with zero noise weights:
-            # exactly the plain model until training moves them.
-            model.load_state_dict(loaded.model.state_dict(), strict=loaded.config == arch)
+            # exactly the plain model until training moves them. A model on the
+            # output grid gives one on the low-resolution grid its first two layers
+            # (the same filters, computed every ``stride`` pixels); the last layer,
+            # which makes ``stride**2`` phases, starts at zero (the bicubic image).
+            state = loaded.model.state_dict()
+            if regrid:
+                state = {k: v for k, v in state.items() if not k.startswith("conv3.")}
+                torch.nn.init.zeros_(model.conv3.weight)
+            model.load_state_dict(state, strict=loaded.config == arch)
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         mix = cfg.mixture()
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
             degradation=mix, variants=cfg.variants, noise_map=cfg.noise_map,
-            hr_blur=cfg.hr_blur,
+            hr_blur=cfg.hr_blur, stride=arch.stride,
         )  # fmt: skip
         val_pairs = validation_pairs(
             val_imgs, cfg.scales, acquisitions=mix is not None,
