@@ -143,7 +143,8 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
 
     The default (acquisition, noise- and blur-aware) models measure the noise
     (a few planes) and add their condition to two layers' biases; ``fast`` is
-    their 9-1-5 counterpart, ``paper-fast`` the paper recipe's 9-1-5.
+    their 9-1-5 counterpart, ``paper-fast`` the paper recipe's 9-1-5 (both on the
+    low-resolution grid at an integer factor, as ``rescale`` chooses them).
     ``9-1-5 / paper`` is the 9-1-5 speed-up over 9-5-5 (paper recipe both),
     ``fast / acquisition`` the same for the acquisition models; each paper
     network's MPix/s is also given against its own fp32 bound (``gflops``
@@ -453,7 +454,7 @@ def main(argv=None):
     lr = rng.random((round(out / args.scale),) * 2).astype(np.float32)
     print(
         f"the families' models at {out}x{out}, same passes (9-1-5: the paper-fast family; "
-        "fast: the acquisition 9-1-5):\n"
+        "fast: the acquisition 9-1-5; both on the low-resolution grid at x2, x3 and x4):\n"
     )
     print(markdown(family_rows(lr, out, args.scale, args.repeat, f32)), flush=True)
     rows = fused_rows(lr, out, args.scale, 2 * args.repeat)

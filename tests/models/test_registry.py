@@ -147,20 +147,31 @@ def test_acquisition_models_are_told_the_noise_times_their_gain(rng, monkeypatch
     assert np.abs(named - told_plain).max() > 1e-4
 
 
-def test_a_model_on_the_low_resolution_grid_serves_exactly_its_factor(monkeypatch):
-    """It is chosen before its family's output-grid model where both plane axes grow by
-    exactly its stride, and never elsewhere."""
-    import copy
+def test_the_fast_families_run_on_the_low_resolution_grid_at_exact_factors():
+    import numpy as np
 
-    from srcnn_plugin.models import _bundled
+    from srcnn_plugin import explain, rescale
 
-    reg = copy.deepcopy(_bundled._registry())
-    entry = dict(reg["models"]["srcnn-acq-9-1-5-x2"], stride=2)
-    reg["models"]["srcnn-zz-lr-9-1-5-x2"] = entry  # sorts after the output-grid one
-    monkeypatch.setattr(_bundled, "_registry", lambda: reg)
-    assert pick_model_for_scale(2, "fast", grid=2) == "srcnn-zz-lr-9-1-5-x2"
-    assert pick_model_for_scale(2, "fast") == "srcnn-acq-9-1-5-x2"  # not exactly x2 both ways
-    assert pick_model_for_scale(2.5, "fast", grid=None) == "srcnn-acq-9-1-5-x2"
-    assert pick_model_for_scale(3, "fast", grid=3) == "srcnn-acq-9-1-5-x3"  # a x2 grid model
-    assert resolve_model("fast", 2, 2) == "srcnn-zz-lr-9-1-5-x2"
-    assert resolve_model("srcnn-zz-lr-9-1-5-x2", 2.5) == "srcnn-zz-lr-9-1-5-x2"  # names stay
+    for s in (2, 3, 4):
+        for family, prefix in (("paper-fast", "srcnn-lr"), ("fast", "srcnn-acq-lr")):
+            name = resolve_model(family, s, s)
+            assert name == f"{prefix}-9-1-5-x{s}" and model_info(name)["stride"] == s
+            cfg = get_model(name).config
+            assert cfg.stride == s and cfg.name == f"9-1-5/x{s}"
+            assert cfg.noise_aware == cfg.blur_aware == (family == "fast")
+            assert cfg.macs_per_pixel < 8032 / 3
+    assert explain(np.random.default_rng(1).random((24, 20)), 3, model="fast")["model"] == (
+        "srcnn-acq-lr-9-1-5-x3"
+    )
+    # Only where both plane axes grow by exactly its factor; else the output-grid model.
+    assert pick_model_for_scale(2, "fast") == "srcnn-acq-9-1-5-x2"
+    assert pick_model_for_scale(2.5, "fast") == "srcnn-acq-9-1-5-x2"
+    assert pick_model_for_scale(6, "fast", grid=6) == "srcnn-acq-9-1-5-x4"
+    assert resolve_model("srcnn-acq-lr-9-1-5-x2", 2.5) == "srcnn-acq-lr-9-1-5-x2"  # names stay
+    img = np.random.default_rng(0).random((24, 20))
+    assert explain(img, 2, model="paper-fast")["model"] == "srcnn-lr-9-1-5-x2"
+    assert explain(img, (1.5, 2), model="paper-fast")["model"] == "srcnn-9-1-5-x2"  # not both
+    assert explain(img, 2.5, model="paper-fast")["model"] == "srcnn-9-1-5-x2"
+    out = rescale(img, 2, model="paper-fast")
+    other = rescale(img, 2, model="srcnn-9-1-5-x2")
+    assert out.shape == other.shape == (48, 40) and not np.allclose(out, other)

@@ -89,7 +89,7 @@ class SRCNNWidget(Container):
             value=_AUTO,
             tooltip="auto: the default model for the factor, as rescale() chooses; a family "
             "(acquisition: for real, noisy microscopy; paper: the paper's bicubic-trained "
-            "models; fast: the 9-1-5 network, several times faster, also for noisy data; "
+            "models; fast: the 9-1-5 network, 5-8x faster at x2-x4, also for noisy data; "
             "paper-fast: the paper's 9-1-5; axial: the Z models of "
             "'isotropic Z') picks within it; or a bundled model or weights file.",
         )
