@@ -238,11 +238,16 @@ class TileJob:
         return inside, batch - inside
 
 
-def _plane_factor(plan: RescalePlan, x_shape=None) -> float:
-    """The factor of the plane: its larger axis factor (input ``x_shape``, else the plan's)."""
+def _plane_factors(plan: RescalePlan, x_shape=None) -> tuple[float, float]:
+    """The factors of the plane's two axes (input ``x_shape``, else the plan's)."""
     p, q = plan.plane
     x_shape = plan.work_in if x_shape is None else x_shape
-    return max(plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q])
+    return plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+
+
+def _plane_factor(plan: RescalePlan, x_shape=None) -> float:
+    """The factor of the plane: its larger axis factor."""
+    return max(_plane_factors(plan, x_shape))
 
 
 def _plane_grid(plan: RescalePlan, x_shape=None) -> int | None:
@@ -250,9 +255,7 @@ def _plane_grid(plan: RescalePlan, x_shape=None) -> int | None:
 
     What a model on the low-resolution grid serves (``SRCNNConfig.stride``).
     """
-    p, q = plan.plane
-    x_shape = plan.work_in if x_shape is None else x_shape
-    fp, fq = plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+    fp, fq = _plane_factors(plan, x_shape)
     return int(fp) if fp == fq and fp.is_integer() and fp >= 2 else None
 
 
@@ -268,8 +271,7 @@ def _check_grid(model, loaded, plan: RescalePlan, x_shape) -> None:
     stride = loaded.config.stride
     if stride == 1 or _plane_grid(plan, x_shape) == stride:
         return
-    p, q = plan.plane
-    fp, fq = plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+    fp, fq = _plane_factors(plan, x_shape)
     name = model if isinstance(model, str) else "given"
     raise ValueError(
         f"Model {name!r} computes on the x{stride} low-resolution grid: it serves a plane "
@@ -303,8 +305,7 @@ def _check_one_axis(model, plan: RescalePlan, x_shape, passes: int) -> None:
 
     if not is_one_axis(model):
         return
-    p, q = plan.plane
-    fp, fq = plan.work_out[p] / x_shape[p], plan.work_out[q] / x_shape[q]
+    fp, fq = _plane_factors(plan, x_shape)
     if not (fp > 1 and fq == 1):
         raise ValueError(
             f"Model {model if isinstance(model, str) else 'given'!r} is a one-axis (Z) model: "
