@@ -112,7 +112,8 @@ def rescale(
         (trained on the paper's bicubic degradation of clean images; they
         reproduce its tables), ``'fast'`` (the 9-1-5 network trained as the
         acquisition family: 7x fewer operations per pixel than 9-5-5, 22x at
-        exactly x2 where it computes on the low-resolution grid; for big data) or ``'paper-fast'`` (the paper's 9-1-5: bicubic of clean
+        exactly x2 where it computes on the low-resolution grid; for big
+        data) or ``'paper-fast'`` (the paper's 9-1-5: bicubic of clean
         images, not told noise). By default the default family's model for the
         factor (see [pick_model_for_scale][srcnn_plugin.models.registry.pick_model_for_scale]).
     noise : 'auto', 'poisson', float, PoissonGaussian or sequence of them
