@@ -46,6 +46,7 @@ import numpy as np
 from _common import markdown
 
 import srcnn_plugin
+from srcnn_plugin._plan import plane_grid
 from srcnn_plugin.degradations import Degradation, estimate_noise, validation_degradations
 from srcnn_plugin.models.registry import noise_gain, resolve_model
 
@@ -67,11 +68,6 @@ def planes(folder: Path) -> list[tuple[str, np.ndarray]]:
         else:
             out.append((f"{path.stem}[z{arr.shape[0] // 2}]", arr[arr.shape[0] // 2]))
     return [(n, p) for n, p in out if p.max() > p.min()]
-
-
-def _grid(s) -> int | None:
-    """The grid a model on the low-resolution grid needs: ``s`` when it is an integer."""
-    return int(s) if float(s).is_integer() else None
 
 
 def psnr(ref: np.ndarray, out: np.ndarray, shave: int, span: float, keep=None) -> float:
@@ -227,7 +223,7 @@ def run(
                 base.append(ref)
                 for label, kw in runs:
                     if "noise_gain" in kw:  # the model told g x the measured noise
-                        g = kw["noise_gain"] / noise_gain(resolve_model(first, s, _grid(s)))
+                        g = kw["noise_gain"] / noise_gain(resolve_model(first, s, plane_grid(s)))
                         kw = dict(model=first, noise=g * float(estimate_noise(lr)))
                     src = filled if kw.get("zeros") else lr
                     kw = {k: v for k, v in kw.items() if k != "zeros"}

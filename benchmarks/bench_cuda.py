@@ -89,16 +89,14 @@ def target_rows(out: int, scale: float, repeat: int) -> list[dict]:
     """
     from srcnn_plugin._dtype import fill_values
     from srcnn_plugin._engine import _model_on
-    from srcnn_plugin._plan import _spike_free_range, _to_work, make_plan
+    from srcnn_plugin._plan import _spike_free_range, _to_work, make_plan, plane_grid
     from srcnn_plugin.models.registry import resolve_model
     from srcnn_plugin.models.srcnn import infer, point_symmetric
 
     rng = np.random.default_rng(0)
     n = round(out / scale)
     lr = (rng.random((n, n)) * 4095).astype(np.uint16)
-    loaded = get_model(
-        resolve_model(None, scale, int(scale) if float(scale).is_integer() else None)
-    )
+    loaded = get_model(resolve_model(None, scale, plane_grid(scale)))
     net = _model_on(loaded, torch.device("cuda"))
     h = loaded.config.halo
     x = torch.rand(1, 1, out + 2 * h, out + 2 * h, device="cuda")

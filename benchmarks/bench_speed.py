@@ -150,6 +150,7 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
     network's MPix/s is also given against its own fp32 bound (``gflops``
     over twice its MACs per pixel).
     """
+    from srcnn_plugin._plan import plane_grid
     from srcnn_plugin.models.registry import resolve_model
 
     label = {
@@ -174,8 +175,7 @@ def family_rows(lr, out: int, scale: float, repeat: int, gflops: float) -> list[
         for family in times:
             row[f"{label[family]} MPix/s"] = mpix / times[family]
         for family in ("paper", "paper-fast"):
-            grid = int(scale) if float(scale).is_integer() else None
-            macs = get_model(resolve_model(family, scale, grid)).config.macs_per_pixel
+            macs = get_model(resolve_model(family, scale, plane_grid(scale))).config.macs_per_pixel
             bound = gflops * 1e9 / (2 * macs) / 1e6
             row[f"{label[family]} / its bound"] = mpix / times[family] / bound * passes
         row["acquisition / paper"] = times["paper"] / times["acquisition"]

@@ -34,6 +34,7 @@ from ._plan import (
     _pre_resample,
     _spike_free_range,
     _to_work,
+    plane_grid,
 )
 from ._tiling import axis_resampler, nearest_source, plan_tile, tile_bounds
 from ._validation import check_finite_range, check_no_data_color, check_noise, check_psf_sigma
@@ -255,8 +256,7 @@ def _plane_grid(plan: RescalePlan, x_shape=None) -> int | None:
 
     What a model on the low-resolution grid serves (``SRCNNConfig.stride``).
     """
-    fp, fq = _plane_factors(plan, x_shape)
-    return int(fp) if fp == fq and fp.is_integer() and fp >= 2 else None
+    return plane_grid(_plane_factors(plan, x_shape))
 
 
 def _resolve_model(model, plan: RescalePlan, x_shape) -> object:

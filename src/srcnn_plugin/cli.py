@@ -763,6 +763,7 @@ def _cmd_info(args) -> int:
 
     from . import __version__
     from ._device import available_devices
+    from ._plan import plane_grid
     from .models.registry import list_models, model_info, pick_model_for_scale
 
     print(f"srcnn-plugin {__version__}")
@@ -775,8 +776,8 @@ def _cmd_info(args) -> int:
     for name in list_models():
         info = model_info(name)
         top = max(info["scales"])
-        grid = int(top) if float(top).is_integer() else None
-        mark = " (default for its factor)" if pick_model_for_scale(top, None, grid) == name else ""
+        chosen = pick_model_for_scale(top, None, plane_grid(top))
+        mark = " (default for its factor)" if chosen == name else ""
         scales = ", ".join(_fmt(s) for s in info["scales"])
         told = [w for w in ("noise", "blur") if info.get(f"{w}_aware")]
         extra = f", told {' and '.join(told)}" if told else ""

@@ -236,6 +236,7 @@ def evaluate(
     import time
 
     from .._device import resolve_device
+    from .._plan import plane_grid
     from ..degradations import Degradation
     from ..models.registry import FAMILIES, blur_default, get_model, noise_gain, resolve_model
 
@@ -267,7 +268,7 @@ def evaluate(
 
                     runs.append(("sparse-coding", load_dictionary(s)))
                 else:
-                    spec = resolve_model(model, s, s if isinstance(s, int) else None)
+                    spec = resolve_model(model, s, plane_grid(s))
                     loaded = get_model(spec)
                     blur = blur_default(spec)  # what rescale tells it by default
                     gain = noise_gain(spec)

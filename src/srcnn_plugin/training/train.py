@@ -285,7 +285,8 @@ def train(
             "and a degradation mixture too (--noise-aware --degradation ...)."
         )
     arch = cfg.arch()  # checks lr_grid against the scales and patch
-    if arch.stride > 1 and cfg.mixture() is not None and cfg.mixture().one_axis:
+    mix = cfg.mixture()
+    if arch.stride > 1 and mix is not None and mix.one_axis:
         raise ValueError(
             "lr_grid strides both axes of the plane; a one-axis (axial) degradation "
             "needs a model on the output grid: leave lr_grid off."
@@ -345,7 +346,6 @@ def train(
             model.load_state_dict(state, strict=loaded.config == arch)
         model = model.to(dev, memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        mix = cfg.mixture()
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
             degradation=mix, variants=cfg.variants, noise_map=cfg.noise_map,
