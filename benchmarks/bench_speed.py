@@ -10,7 +10,8 @@ and rescale's ratio to the fp32 bound. Before those (and alone with
 ``--families-only``): the families' models side by side at the same passes,
 each with fused and separate ReLUs, in a fresh process with and without the
 engine's raise of glibc's mmap threshold, told shot noise, and on a stack of
-planes. Last, a tile-size sweep of the default and the fast model.
+planes. Last, a tile-size sweep of the default and the fast model (``--tile-scales``:
+at several factors).
 Compare ratios, not absolute numbers: the machine is shared.
 """
 
@@ -429,6 +430,15 @@ def main(argv=None):
         help="tile sizes to sweep at the largest size, for the default and the fast "
         "model (none: skip)",
     )
+    ap.add_argument(
+        "--tile-scales",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="S",
+        help="factors of the tile-size sweep (default: --scale); the fast model's "
+        "automatic CPU tile grows with its low-resolution grid at x3 and x4",
+    )
     args = ap.parse_args(argv)
     macs = get_model().config.macs_per_pixel
     f32 = gemm_gflops(torch.float32)
@@ -476,21 +486,22 @@ def main(argv=None):
         lr = rng.random((n, n)).astype(np.float32)
         row = measure(lr, out, args.scale, args.repeat, not args.no_naive, bound32, cv2, sk_rescale)
         rows.append(row)
-        print(markdown([row]).splitlines()[-1], flush=True)
-    print()
-    print(markdown(rows))
+    print(f"\nrescale at each output size, x{args.scale:g}:\n")
+    print(markdown(rows), flush=True)
     out = args.sizes[-1]
     lr = rng.random((round(out / args.scale),) * 2).astype(np.float32)
     print(f"\noptimisations, one at a time, at {out}x{out} (fast path, fp32):\n")
     print(markdown(ablation(lr, out, args.scale, args.repeat, bound32)))
     print("\nthe last layer alone, one 256x256 tile:\n")
     print(markdown(last_layer_rows(max(args.repeat, 5))))
-    if args.tiles:
+    for scale in args.tile_scales or [args.scale] if args.tiles else []:
         out = args.sizes[-1]
-        n = int(round(out / args.scale))
+        n = int(round(out / scale))
         lr = rng.random((n, n)).astype(np.float32)
-        print(f"\ntile-size sweep at {out}x{out}, one pass (auto: the automatic tile):\n")
-        print(markdown(tile_rows(lr, out, args.scale, args.tiles, args.repeat)))
+        print(
+            f"\ntile-size sweep at {out}x{out}, x{scale:g}, one pass (auto: the automatic tile):\n"
+        )
+        print(markdown(tile_rows(lr, out, scale, args.tiles, args.repeat)), flush=True)
 
 
 if __name__ == "__main__":

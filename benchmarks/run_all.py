@@ -16,7 +16,9 @@ import bench_speed
 
 def main() -> int:
     print("## Speed\n")
-    bench_speed.main(["--sizes", "256", "1024", "2048", "--repeat", "3"])
+    bench_speed.main(
+        ["--sizes", "256", "1024", "2048", "--repeat", "3", "--tile-scales", "2", "3", "4"]
+    )
     print("\n## Peak memory\n")
     bench_memory.main([])
     print("\n## PSNR at integer and fractional factors\n")

@@ -87,3 +87,16 @@ def test_adaptation_keeps_the_grid(lr_grid_models, cells):
     np.testing.assert_array_equal(out, up(cells))
     with pytest.raises(ValueError, match="x2 low-resolution grid"):
         sp.rescale(cells, 3, model=str(lr_grid_models[2]), adapt={"steps": 1})
+
+
+def test_the_automatic_cpu_tile_holds_a_256_tiles_activations():
+    """On the CPU the automatic tile of a low-resolution-grid model is the side whose
+    activations match a 256 tile of the 9-5-5's (rounded down to multiples of 256); the
+    output-grid models keep 256, and a memory budget still bounds the side."""
+    img = np.zeros((900, 900), np.uint16)
+    assert sp.explain(img, 2, model="srcnn-acq-9-5-5-x2")["tile"] == 256
+    assert sp.explain(img, 2, model="srcnn-acq-lr-9-1-5-x2")["tile"] == 256
+    assert sp.explain(img, 3, model="srcnn-acq-lr-9-1-5-x3")["tile"] == 768
+    assert sp.explain(img, 4, model="srcnn-acq-lr-9-1-5-x4")["tile"] == 1024
+    small = sp.explain(img, 4, model="srcnn-acq-lr-9-1-5-x4", memory_budget=2**22)["tile"]
+    assert small % 4 == 0 and 32 <= small < 300

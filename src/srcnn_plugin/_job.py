@@ -52,17 +52,48 @@ __all__ = [
     "drain",
 ]
 
-# Largest automatic tile side. On the CPU, 256 is fastest (the activations of a
-# tile stay in cache; benchmarks/bench_speed.py sweeps it); on GPUs larger
-# tiles mean fewer launches and copies (the budget, _device.memory_budget, sets
-# the side below the cap).
+# Largest automatic tile side. On the CPU, 256 is fastest for networks on the
+# output grid (the activations of a tile stay in cache; benchmarks/bench_speed.py
+# sweeps it); a network on the low-resolution grid gets the side whose
+# activations are as many (_cpu_cap). On GPUs larger tiles mean fewer launches
+# and copies (the budget, _device.memory_budget, sets the side below the cap).
 _MAX_AUTO_TILE = {"cpu": 256, "cuda": 4096, "mps": 512}
-_BYTES_PER_PIXEL = 4 * (64 + 32 + 8)
 
 
-def _tile_side(budget: int, batch: int, halo: int, device_type: str = "cpu") -> int:
-    side = int(math.sqrt(max(budget // (_BYTES_PER_PIXEL * max(batch, 1)), 1))) - 2 * halo
-    return int(min(max(side, 32), _MAX_AUTO_TILE.get(device_type, 512)))
+def _bytes_per_pixel(config) -> float:
+    """Working bytes per output pixel: the hidden layers (on the network's grid) and 8 maps."""
+    s2 = getattr(config, "stride", 1) ** 2
+    return 4 * ((getattr(config, "n1", 64) + getattr(config, "n2", 32)) / s2 + 8)
+
+
+def _cpu_cap(config) -> int:
+    """The CPU tile side whose activations match a 256 tile's on the output grid.
+
+    Rounded down to a multiple of 256 (at x2 the exact side, 402, sits on
+    the sweep's cliff: 384 and 256 measure alike, 448 is 20 % slower); 256
+    for networks on the output grid.
+
+    Examples
+    --------
+    >>> from srcnn_plugin.models.srcnn import SRCNNConfig
+    >>> [_cpu_cap(SRCNNConfig(f2=1, stride=s)) for s in (1, 2, 3, 4)]
+    [256, 256, 768, 1024]
+    """
+    base = _MAX_AUTO_TILE["cpu"]
+    if getattr(config, "stride", 1) == 1:
+        return base
+    from .models.srcnn import SRCNNConfig, cpu_activations
+
+    side = base * math.sqrt(cpu_activations(SRCNNConfig()) / cpu_activations(config))
+    return base * max(1, int(side // base))
+
+
+def _tile_side(budget: int, batch: int, config, device_type: str = "cpu") -> int:
+    """The automatic output tile side for ``batch`` channels within ``budget`` bytes."""
+    per_tile = budget // (_bytes_per_pixel(config) * max(batch, 1))
+    side = int(math.sqrt(max(per_tile, 1))) - 2 * config.halo
+    cap = _cpu_cap(config) if device_type == "cpu" else _MAX_AUTO_TILE.get(device_type, 512)
+    return int(min(max(side, 32), cap))
 
 
 @dataclass
@@ -384,7 +415,7 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     budget = memory_budget or device_budget(dev)
     if tile_size is not None and (int(tile_size) != tile_size or tile_size < 1):
         raise ValueError(f"tile_size must be a positive integer or None, got {tile_size!r}.")
-    tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, loaded.config.halo, dev.type)
+    tile = int(tile_size) if tile_size else _tile_side(budget, n_sr, loaded.config, dev.type)
     tile = on_grid(tile, loaded.config.stride)
     span = np.where(hi > lo, hi - lo, 1.0)
     # Constant channels are resampled only (the network would add its bias).
@@ -406,7 +437,9 @@ def prepare_job(plan, x, lo0, hi0, minmax, options: Options, spike_free=None) ->
     blur = _blur(options.psf_sigma, model, loaded, plan, x.shape)
     p, q = plan.plane
     tile_px = min(tile, plan.work_out[p]) * min(tile, plan.work_out[q])
-    plane_batch = int(min(64, max(1, budget // (_BYTES_PER_PIXEL * tile_px * max(n_sr, 1)))))
+    plane_batch = int(
+        min(64, max(1, budget // (_bytes_per_pixel(loaded.config) * tile_px * max(n_sr, 1))))
+    )
     return TileJob(
         plan,
         lo,

@@ -62,6 +62,7 @@ __all__ = [
     "infer",
     "conv_to_one_channel",
     "conv_relu",
+    "cpu_activations",
     "point_symmetric",
     "dihedral_ensemble",
     "flat_response",
@@ -316,14 +317,42 @@ def infer(model: SRCNN, x: torch.Tensor, noise=None, blur=None) -> torch.Tensor:
         if not fuse:
             y = model.map_shift(noise, layer, y).relu_()
     stride, w3, b3 = model.config.stride, model.conv3.weight, model.conv3.bias
-    # oneDNN is slow for few output channels (1 on the output grid, 4 at x2); from
-    # 9 (x3) on its convolution is faster than the product (one thread, 128^2 tiles).
-    y = conv_to_one_channel(y, w3, b3) if stride**2 < 8 else F.conv2d(y, w3, b3)
+    y = conv_to_one_channel(y, w3, b3) if _last_by_product(stride) else F.conv2d(y, w3, b3)
     if stride > 1:
         y = F.pixel_shuffle(y, stride)
     if model.config.residual:
         y += _inner(x, model.halo, y)
     return y
+
+
+def _last_by_product(stride: int) -> bool:
+    """Whether `infer` runs the last layer as `conv_to_one_channel` on the CPU.
+
+    oneDNN is slow for few output channels (1 on the output grid, 4 at x2);
+    from 9 (x3) on its convolution is faster than the product (one thread,
+    128^2 tiles).
+    """
+    return stride**2 < 8
+
+
+def cpu_activations(config: SRCNNConfig) -> float:
+    """Floats of activations per output pixel in `infer` on the CPU.
+
+    The two hidden layers' channels, and the last layer's work: its ``f3**2``
+    tap maps per phase when it runs as a product (`conv_to_one_channel`),
+    else its ``stride**2`` phases; on the low-resolution grid, per
+    ``stride**2`` output pixels. The engine sizes its CPU tiles by it.
+
+    Examples
+    --------
+    >>> cpu_activations(SRCNNConfig())  # 64 + 32 + 25
+    121.0
+    >>> cpu_activations(SRCNNConfig(f2=1, stride=3))  # (64 + 32 + 9) / 9
+    11.666666666666666
+    """
+    s2 = config.stride**2
+    last = config.f3**2 * s2 if _last_by_product(config.stride) else s2
+    return (config.n1 + config.n2 + last) / s2
 
 
 def _is_map(noise) -> bool:
