@@ -33,6 +33,10 @@ with the wedge and border as NaN (no data, no fringe): the models get the NaN,
 the spline and ``zeros`` (the first model spec) the image with 0 for NaN
 (``np.nan_to_num``, what a spline needs); scored more than 4 input pixels away
 from it, and in a second row on the ring 1-4 input pixels next to it.
+``--bright K`` adds the bicubic, binning and PSF + binning + 1 % rows with a
+bright object (a 3x3 spot, peak ``K`` times the recording's range above its
+minimum, near the top-left corner) that stretches the range, as a bead or
+debris does, scored more than 10 input pixels away from it.
 """
 
 from __future__ import annotations
@@ -94,6 +98,21 @@ def add_hot_pixels(lr: np.ndarray, n: int, scale, rng) -> tuple[np.ndarray, np.n
         r0, c0 = int((r - 10) * scale), int((c - 10) * scale)
         keep[max(r0, 0) : int((r + 11) * scale), max(c0, 0) : int((c + 11) * scale)] = False
     return hot, keep
+
+
+def add_bright(lr: np.ndarray, k: float, scale) -> tuple[np.ndarray, np.ndarray]:
+    """``lr`` with a bright 3x3 spot at ``k`` times its range, and the output pixels to score.
+
+    The spot (peak ``k (max - min)`` above the minimum, its 4 edge neighbours
+    at 0.6 and its corners at 0.3 of that) sits at rows and columns 2-4; the
+    score leaves out the output pixels within 10 input pixels of it.
+    """
+    out = lr.copy()
+    profile = np.array([[0.3, 0.6, 0.3], [0.6, 1.0, 0.6], [0.3, 0.6, 0.3]])
+    out[2:5, 2:5] = lr.min() + k * (lr.max() - lr.min()) * profile
+    keep = np.ones((round(lr.shape[0] * scale), round(lr.shape[1] * scale)), bool)
+    keep[: int(15 * scale), : int(15 * scale)] = False
+    return out, keep
 
 
 def _wedge(shape) -> np.ndarray:
@@ -161,6 +180,7 @@ def run(
     fill: bool = False,
     clipped: bool = False,
     nan: bool = False,
+    bright=(),
 ) -> list[dict]:
     from skimage.transform import rescale as sk_rescale
 
@@ -186,6 +206,9 @@ def run(
                 for k in (1, 3)
                 for where in ("nan", "ring")
             ]
+        recordings += [
+            (validation_degradations(s)[k], 0, f"bright={b:g}") for b in bright for k in (0, 1, 3)
+        ]
         for deg, n_hot, extra in recordings:
             runs = [(m or "default", dict(model=m)) for m in models]
             first = models[0]  # the stated and sweep columns run the first model spec
@@ -209,6 +232,8 @@ def run(
                     lr, keep = add_hot_pixels(lr, n_hot, s, np.random.default_rng([i, key, 1]))
                 if extra == "fill":
                     lr, keep = add_fill(lr, s)
+                if extra.startswith("bright="):
+                    lr, keep = add_bright(lr, float(extra[7:]), s)
                 if extra == "clipped":  # background subtracted and clipped, truth alike
                     floor = np.percentile(lr, 60)
                     lr, hr = np.clip(lr - floor, 0, None), np.clip(hr - floor, 0, None)
@@ -230,13 +255,14 @@ def run(
                     up = srcnn_plugin.rescale(src, s, device="cpu", **kw)
                     gains[label].append(psnr(hr, up, math.ceil(s), span, keep) - ref)
             name = str(deg) + (f" + {n_hot} hot pixel{'s' * (n_hot > 1)}" if n_hot else "")
-            name += {
+            labels = {
                 "": "",
                 "fill": " + zero fill",
                 "clipped": " + background clipped",
                 "nan": " + NaN wedge",
                 "ring": " + NaN wedge, next to it",
-            }[extra]
+            }
+            name += labels.get(extra, f" + bright spot at {extra[7:]}x the range")
             row = {"scale": f"x{s:g}", "degradation": name, "spline dB": np.mean(base)}
             for label, _ in runs:
                 g = np.array(gains[label])
@@ -302,7 +328,7 @@ def main(argv=None):
     ap.add_argument(
         "--only-hot",
         action="store_true",
-        help="with --hot-pixels, --fill, --clipped or --nan: only their rows",
+        help="with --hot-pixels, --fill, --clipped, --nan or --bright: only their rows",
     )
     ap.add_argument(
         "--fill",
@@ -324,6 +350,15 @@ def main(argv=None):
         "(the recording's 60th percentile) and clipped at 0, the truth alike: exactly-zero "
         "backgrounds",
     )
+    ap.add_argument(
+        "--bright",
+        type=float,
+        nargs="+",
+        default=(),
+        metavar="K",
+        help="also record the bicubic, binning and PSF + binning + 1 %% rows with a bright "
+        "3x3 spot at K times the range (a bead, debris), scored away from it, for each K",
+    )
     args = ap.parse_args(argv)
     models = [None if m == "default" else m for m in args.models]
     n = len(planes(args.folder))
@@ -342,6 +377,7 @@ def main(argv=None):
         args.fill,
         args.clipped,
         args.nan,
+        args.bright,
     )
     print(markdown(rows))
 

@@ -84,3 +84,20 @@ def test_nan_rows_score_away_from_and_next_to_the_hole(bench_acquisitions, tmp_p
     names = [r["degradation"] for r in rows]
     assert len(rows) == 4 and names[0].endswith("NaN wedge") and names[1].endswith("next to it")
     assert all(np.isfinite(float(r["default gain"])) and "zeros gain" in r for r in rows)
+
+
+def test_bright_rows_stretch_the_range_and_score_away_from_the_spot(bench_acquisitions, tmp_path):
+    import tifffile
+    from scipy import ndimage as ndi
+
+    lr = np.random.default_rng(0).random((30, 40)) + 5.0
+    out, keep = bench_acquisitions.add_bright(lr, 10, 2)
+    assert out.max() == pytest.approx(lr.min() + 10 * np.ptp(lr))
+    assert np.array_equal(out[5:, 5:], lr[5:, 5:]) and keep.shape == (60, 80)
+    assert not keep[:30, :30].any() and keep[30:, 30:].all()
+    plane = ndi.gaussian_filter(np.random.default_rng(1).random((64, 64)), 2) * 1000
+    tifffile.imwrite(tmp_path / "plane.tif", plane.astype(np.uint16))
+    rows = bench_acquisitions.run(tmp_path, [2], [None], False, only_hot=True, bright=(3,))
+    names = [r["degradation"] for r in rows]
+    assert len(rows) == 3 and all(n.endswith("bright spot at 3x the range") for n in names)
+    assert all(np.isfinite(float(r["default gain"])) for r in rows)

@@ -679,6 +679,7 @@ def _cmd_train(args) -> int:
         variants=args.variants,
         clean=args.clean,
         hr_blur=args.hr_blur,
+        contrast=args.contrast,
         patch=args.patch,
         batch=args.batch,
         hr_scales=tuple(args.hr_scales),
@@ -1069,6 +1070,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --degradation: band-limit each recording's ground truth (and the "
         "validation truths) by a Gaussian of sigma drawn from [0, SIGMA] HR pixels, as a "
         "microscope's optics band-limit its images (the default models: 1.5)",
+    )
+    p.add_argument(
+        "--contrast",
+        type=float,
+        default=0.0,
+        metavar="GAIN",
+        help="low-contrast augmentation: half of the patches scaled toward the range's floor "
+        "by a gain drawn log-uniformly from [GAIN, 1], the noise told alike (images whose "
+        "range a few bright objects stretch; 0: off)",
     )
     p.add_argument(
         "--noise-aware",

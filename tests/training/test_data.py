@@ -259,3 +259,36 @@ def test_sampler_band_limits_its_targets():
         PatchSampler([img], (2,), 21, 6, hr_blur=1.0)
     with pytest.raises(ValueError, match="sigma >= 0"):
         PatchSampler([img], (2,), 21, 6, degradation=mix, hr_blur=float("nan"))
+
+
+def test_low_contrast_patches_scale_toward_the_floor_with_their_noise():
+    """With ``contrast``, each patch is its plain self or scaled toward the model range's
+    floor by one gain in [contrast, 1], input, target and noise level alike; about half
+    are scaled."""
+    from srcnn_plugin._dtype import MODEL_RANGE
+    from srcnn_plugin.degradations import DegradationMixture
+    from srcnn_plugin.training.data import PatchSampler
+
+    img = (np.random.default_rng(0).random((64, 64)) * 200 + 20).astype(np.uint8)
+    mix = DegradationMixture(("binning+noise=0.02-0.04",), clean=0.0)
+    kw = dict(seed=3, degradation=mix, variants=2)
+    x0, y0, n0, _ = PatchSampler([img], (2,), 21, 6, **kw).sample_conditioned(64)
+    x1, y1, n1, _ = PatchSampler([img], (2,), 21, 6, contrast=0.1, **kw).sample_conditioned(64)
+    floor = MODEL_RANGE[0]
+    g = ((n1 / n0).numpy()).astype(np.float64)
+    assert np.all((g >= 0.1 - 1e-6) & (g <= 1 + 1e-6))
+    assert 16 < np.sum(g < 1 - 1e-6) < 48
+    for a, b, gain in ((x0, x1, g), (y0, y1, g)):
+        want = floor + gain[:, None, None, None] * (a.numpy() - floor)
+        np.testing.assert_allclose(b.numpy(), want, atol=1e-6)
+
+
+def test_contrast_is_checked():
+    from srcnn_plugin.training.data import PatchSampler
+    from srcnn_plugin.training.train import TrainConfig, train
+
+    img = np.zeros((40, 40), np.uint8)
+    with pytest.raises(ValueError, match="smallest gain"):
+        PatchSampler([img], (2,), 21, 6, contrast=1.0)
+    with pytest.raises(ValueError, match="variance lines"):
+        train([], "unused", TrainConfig(contrast=0.1, noise_map=True))

@@ -315,6 +315,30 @@ def _check_sigma(sigma: float, what: str) -> None:
         raise ValueError(f"{what} is a Gaussian sigma >= 0 (HR pixels), got {sigma!r}.")
 
 
+def check_contrast(contrast: float, noise_map: bool = False) -> None:
+    """Refuse a low-contrast gain outside ``[0, 1)``, or with noise maps, with what to pass.
+
+    Examples
+    --------
+    >>> check_contrast(0.05)
+    >>> check_contrast(1.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: contrast is the smallest gain ... got 1.5 (e.g. pass 0.05).
+    """
+    c = float(contrast)
+    if not (c == 0 or 0 < c < 1):
+        raise ValueError(
+            "contrast is the smallest gain of the low-contrast augmentation, in (0, 1), or 0 "
+            f"(off); got {contrast!r} (e.g. pass 0.05)."
+        )
+    if c and noise_map:
+        raise ValueError(
+            "The low-contrast augmentation scales noise levels, not variance lines: pass "
+            "contrast=0 with noise_map (--noise-map), or leave noise_map off."
+        )
+
+
 def check_hr_blur(hr_blur: float, degradation) -> None:
     """Raise unless ``hr_blur`` is a sigma >= 0, given with a degradation mixture if > 0."""
     _check_sigma(hr_blur, "hr_blur")
@@ -404,6 +428,13 @@ class PatchSampler:
         on multiples of it, at the first pixel of a low-resolution pixel, the
         phase such a network is trained for; ``patch`` is then a multiple of
         it. The dihedral transforms keep that phase for such patches.
+    contrast : float
+        Low-contrast augmentation: 0 (off), or the smallest gain in
+        ``(0, 1)``. Half of the patches (input and target) are then scaled
+        toward the floor of the model's range by a gain drawn log-uniformly
+        from ``[contrast, 1]``, and their noise level alike: as ``rescale``
+        presents an image whose range a few bright objects (beads, debris)
+        stretch far beyond the rest. Levels only (not with ``noise_map``).
 
     Notes
     -----
@@ -424,9 +455,11 @@ class PatchSampler:
         noise_map: bool = False,
         hr_blur: float = 0.0,
         stride: int = 1,
+        contrast: float = 0.0,
     ):
         _check_patch(patch, halo, stride)
         check_hr_blur(hr_blur, degradation)
+        check_contrast(contrast, noise_map)
         scales = [float(s) if not float(s).is_integer() else int(s) for s in scales]
         groups = []
         prep = np.random.default_rng([seed, 1])
@@ -450,6 +483,7 @@ class PatchSampler:
             groups.append(pairs)
         self.scales = scales
         self._store(groups, patch, halo, seed, device, stride)
+        self.contrast = float(contrast)
         if degradation is not None and degradation.one_axis:
             self._transforms = np.asarray(AXIS_KEEPING, np.int64)
 
@@ -516,6 +550,7 @@ class PatchSampler:
         self._gx = torch.from_numpy(gx).to(self.device)
         self.rng = np.random.default_rng(seed)
         self._transforms = None
+        self.contrast = 0.0
 
     def sample(self, batch: int):
         """Return ``(inputs, targets)``: float32 tensors ``(B, 1, P, P)`` and ``(B, 1, Q, Q)``.
@@ -553,7 +588,25 @@ class PatchSampler:
         cond = self._cond[kk]
         if self._lines:
             return x, y, cond[:, :2], cond[:, 2]
-        return x, y, cond[:, 0], cond[:, 1]
+        noise = cond[:, 0]
+        if self.contrast:
+            x, y, noise = self._low_contrast(x, y, noise)
+        return x, y, noise, cond[:, 1]
+
+    def _low_contrast(self, x, y, noise):
+        """Half of the patches scaled toward the range's floor (see ``contrast``)."""
+        import torch
+
+        from .._dtype import MODEL_RANGE
+
+        n = x.shape[0]
+        gain = np.exp(self.rng.uniform(np.log(self.contrast), 0.0, n))
+        gain[self.rng.random(n) < 0.5] = 1.0
+        g = torch.as_tensor(gain, dtype=x.dtype, device=x.device)
+        floor = MODEL_RANGE[0]
+        x = floor + g[:, None, None, None] * (x - floor)
+        y = floor + g[:, None, None, None] * (y - floor)
+        return x, y, noise * g
 
     def state(self) -> dict:
         """Generator state, for checkpoints."""

@@ -24,6 +24,7 @@ from .data import (
     PatchSampler,
     acquire,
     add_shrunk_copies,
+    check_contrast,
     check_hr_blur,
     degrade,
     list_images,
@@ -64,7 +65,11 @@ class TrainConfig:
     network on the low-resolution grid of the (single, integer) scale
     (``stride`` of [SRCNNConfig][srcnn_plugin.models.srcnn.SRCNNConfig]);
     ``patch`` is then a multiple of the scale and patches start on whole
-    low-resolution pixels.
+    low-resolution pixels. ``contrast`` (levels of noise only) scales half
+    of the patches toward the range's floor by a gain drawn log-uniformly
+    from ``[contrast, 1]``, the noise told alike (``contrast`` of
+    ``training.data.PatchSampler``): images whose range a few bright
+    objects stretch; 0 is off.
 
     Examples
     --------
@@ -100,6 +105,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     seed: int = 0
     lr_grid: bool = False
+    contrast: float = 0.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -279,6 +285,7 @@ def train(
     t_call = time.perf_counter()
     cfg = config or TrainConfig()
     check_hr_blur(cfg.hr_blur, cfg.degradation)
+    check_contrast(cfg.contrast, cfg.noise_map)
     if cfg.noise_map and not (cfg.noise_aware and cfg.degradation):
         raise ValueError(
             "noise_map tells a noise-aware model its noise per pixel: pass noise_aware=True "
@@ -349,7 +356,7 @@ def train(
         sampler = PatchSampler(
             train_imgs, cfg.scales, cfg.patch, arch.halo, seed=cfg.seed, device=dev,
             degradation=mix, variants=cfg.variants, noise_map=cfg.noise_map,
-            hr_blur=cfg.hr_blur, stride=arch.stride,
+            hr_blur=cfg.hr_blur, stride=arch.stride, contrast=cfg.contrast,
         )  # fmt: skip
         val_pairs = validation_pairs(
             val_imgs, cfg.scales, acquisitions=mix is not None,
